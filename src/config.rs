@@ -1,0 +1,130 @@
+//! The command line (typed flags, each with an environment fallback) and the resolved
+//! configuration the server runs with.
+//!
+//! [`Cli`] is what a person types; [`Config`] is what [`crate::run`] needs, with files already
+//! read. Tests build a `Config` directly and never go through the command line.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::fixtures::FixtureFiles;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sent-mock",
+    version,
+    about = "An in-memory mock and sandbox server of the Sent messaging API (v3)"
+)]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "SENT_MOCK_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, env = "SENT_MOCK_PORT", default_value_t = 4010)]
+    pub port: u16,
+
+    /// Directory of fixture files (*.json) replacing the embedded ones.
+    #[arg(long, env = "SENT_MOCK_FIXTURES", value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+
+    /// Accept any non-empty unknown API key as the default organization's admin (for SDK
+    /// test suites that use placeholder keys such as `My API Key`).
+    #[arg(long, env = "SENT_MOCK_ANY_API_KEY")]
+    pub any_api_key: bool,
+
+    /// Largest request body accepted; larger ones answer 413 (bytes, or with KiB/MiB).
+    #[arg(long, env = "SENT_MOCK_MAX_BODY", default_value = "1MiB", value_parser = parse_size)]
+    pub max_body: usize,
+
+    /// Log format on standard error.
+    #[arg(long, env = "SENT_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What the server runs with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub fixtures: FixtureFiles,
+    pub any_api_key: bool,
+    pub max_body: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            fixtures: FixtureFiles::embedded(),
+            any_api_key: false,
+            max_body: 1024 * 1024,
+        }
+    }
+}
+
+impl Cli {
+    /// Resolves the flags into a configuration, reading any files they name.
+    pub fn into_config(self) -> Result<Config, String> {
+        let fixtures = match &self.fixtures {
+            Some(dir) => FixtureFiles::from_dir(dir)?,
+            None => FixtureFiles::embedded(),
+        };
+        Ok(Config {
+            fixtures,
+            any_api_key: self.any_api_key,
+            max_body: self.max_body,
+        })
+    }
+}
+
+/// `1048576`, `512KiB`, `1MiB` (also `KB`/`MB`, `k`/`m`, all binary multiples).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 1048576, 512KiB or 1MiB"))?;
+    let multiple = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        _ => return Err(format!("'{text}' has an unknown unit; use KiB or MiB")),
+    };
+    n.checked_mul(multiple)
+        .filter(|&size| size > 0)
+        .ok_or_else(|| format!("'{text}' is not a usable size"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_size("512KiB"), Ok(524_288));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("1GiB").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn the_command_line_has_the_documented_defaults() {
+        let cli = Cli::try_parse_from(["sent-mock"]).unwrap();
+        assert_eq!(cli.port, 4010);
+        assert_eq!(cli.host.to_string(), "127.0.0.1");
+        assert_eq!(cli.max_body, 1_048_576);
+        assert!(!cli.any_api_key);
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

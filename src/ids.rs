@@ -1,0 +1,131 @@
+//! The id source: profile and brand uuids and request ids.
+//!
+//! Ids come from a counter pushed through bijections, so they are unique within a run without
+//! any lookup, look random, and are the same from run to run when a seed is given (for snapshot
+//! tests). Without a seed the starting point is random.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use uuid::Uuid;
+
+/// `req_` plus ten characters of `[A-Za-z0-9]`.
+pub type RequestId = String;
+
+const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// 62^10: the number of distinct request id suffixes.
+const REQUEST_ID_SPACE: u128 = 839_299_365_868_340_224;
+/// Multiplying by it permutes `0..REQUEST_ID_SPACE`.
+const REQUEST_ID_STRIDE: u128 = 0x0B8F_3A6D_2C51_E7F3;
+// 62^10 = 2^10 * 31^10, so a stride that is odd and not a multiple of 31 is coprime to it.
+const _: () = assert!(
+    REQUEST_ID_SPACE == 62u128.pow(10)
+        && REQUEST_ID_STRIDE < REQUEST_ID_SPACE
+        && REQUEST_ID_STRIDE % 2 == 1
+        && REQUEST_ID_STRIDE % 31 != 0
+);
+
+#[derive(Debug)]
+pub struct Ids {
+    seed: u64,
+    uuids: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl Ids {
+    pub fn new(seed: Option<u64>) -> Self {
+        let seed = seed.unwrap_or_else(|| {
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        });
+        Ids {
+            seed,
+            uuids: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts the sequences again, so that a seeded run after a reset repeats its ids.
+    pub fn reset(&self) {
+        self.uuids.store(0, Ordering::Relaxed);
+        self.requests.store(0, Ordering::Relaxed);
+    }
+
+    /// A version 4 uuid. The first 64 random bits are a bijection of the counter, placed
+    /// around the version and variant bits, so two calls never collide.
+    pub fn uuid(&self) -> Uuid {
+        let n = self.uuids.fetch_add(1, Ordering::Relaxed);
+        let unique = mix(self.seed.wrapping_add(n)).to_be_bytes();
+        let filler = mix(u64::from_be_bytes(unique) ^ self.seed.rotate_left(32)).to_be_bytes();
+        let mut bytes = [0u8; 16];
+        bytes[0..6].copy_from_slice(&unique[0..6]);
+        bytes[6] = 0x40 | (filler[0] & 0x0f);
+        bytes[7] = unique[6];
+        bytes[8] = 0x80 | (filler[1] & 0x3f);
+        bytes[9] = unique[7];
+        bytes[10..16].copy_from_slice(&filler[2..8]);
+        Uuid::from_bytes(bytes)
+    }
+
+    pub fn request_id(&self) -> RequestId {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) as u128;
+        let mut value = (n * REQUEST_ID_STRIDE + self.seed as u128) % REQUEST_ID_SPACE;
+        let mut out = [0u8; 14];
+        out[..4].copy_from_slice(b"req_");
+        for slot in out[4..].iter_mut().rev() {
+            *slot = ALPHABET[(value % 62) as usize];
+            value /= 62;
+        }
+        out.iter().map(|&b| b as char).collect()
+    }
+}
+
+/// splitmix64's finaliser: a bijection on u64 that scatters neighbouring inputs.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn uuids_are_version_4_and_unique() {
+        let ids = Ids::new(None);
+        let mut seen = HashSet::new();
+        for _ in 0..10_000 {
+            let id = ids.uuid();
+            assert_eq!(id.get_version_num(), 4);
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+            assert!(seen.insert(id));
+        }
+    }
+
+    #[test]
+    fn request_ids_have_the_documented_shape_and_are_unique() {
+        let ids = Ids::new(None);
+        let mut seen = HashSet::new();
+        for _ in 0..10_000 {
+            let id = ids.request_id();
+            assert_eq!(id.len(), 14);
+            assert!(id.starts_with("req_"));
+            assert!(id[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert!(seen.insert(id));
+        }
+    }
+
+    #[test]
+    fn a_seed_repeats_the_same_sequence() {
+        let (a, b) = (Ids::new(Some(7)), Ids::new(Some(7)));
+        for _ in 0..100 {
+            assert_eq!(a.uuid(), b.uuid());
+            assert_eq!(a.request_id(), b.request_id());
+        }
+        assert_ne!(Ids::new(Some(8)).uuid(), Ids::new(Some(7)).uuid());
+    }
+}

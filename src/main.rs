@@ -1,0 +1,58 @@
+//! The `sent-mock` binary: parse the command line, set up logging, bind, serve until Ctrl-C
+//! or SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use sent_mock::{banner, logging, Cli, Server};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    let addr = SocketAddr::new(cli.host, cli.port);
+    let config = match cli.into_config() {
+        Ok(config) => config,
+        Err(problem) => return fail(&problem),
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(err) => return fail(&format!("cannot listen on {addr}: {err}")),
+    };
+    let server = match Server::new(config, listener) {
+        Ok(server) => server,
+        Err(problem) => return fail(&problem),
+    };
+    let bound = server.local_addr().unwrap_or(addr);
+    print!("{}", banner::banner(server.app(), bound));
+    server.run(shutdown_signal()).await;
+    ExitCode::SUCCESS
+}
+
+fn fail(problem: &str) -> ExitCode {
+    eprintln!("sent-mock: {problem}");
+    ExitCode::from(2)
+}
+
+/// Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

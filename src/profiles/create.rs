@@ -1,0 +1,168 @@
+//! `POST /v3/profiles`: create a profile (CONTRACT §5).
+//!
+//! Same shape as every endpoint: [`validate`] turns the body into a [`CreateProfile`] whose
+//! fields are already checked, [`check_rules`] applies the business rules (§5.4), and
+//! [`execute`] keeps the profile, unless it is a sandbox request, and answers it.
+
+use crate::clock::Timestamp;
+use crate::directory::Organization;
+use crate::error::{messages, ApiError};
+use crate::ids::Ids;
+use crate::json::Json;
+use crate::pipeline::Context;
+use crate::response::{self, Reply, X_SANDBOX};
+use crate::validate::{Object, Problems, Read};
+
+use super::fields::{self, BrandInput, DirectWaba, PaymentDetails, NAME_REQUIRED};
+use super::model::{BillingContact, BillingModel, Brand, Profile, ProfileStatus};
+use super::store::ProfileStore;
+
+/// A create request after validation: every value typed and checked.
+#[derive(Debug)]
+pub struct CreateProfile {
+    pub name: String,
+    pub short_name: Option<String>,
+    pub description: Option<String>,
+    pub icon: Option<String>,
+    pub allow_contact_sharing: bool,
+    pub allow_template_sharing: bool,
+    pub inherit_contacts: bool,
+    pub inherit_templates: bool,
+    pub inherit_tcr_brand: bool,
+    pub inherit_tcr_campaign: bool,
+    pub billing_model: BillingModel,
+    pub billing_contact: Option<BillingContact>,
+    /// Checked and dropped: a direct account's token is never kept.
+    pub whatsapp_business_account: Option<DirectWaba>,
+    /// Checked and dropped: the sandbox forwards card data nowhere.
+    pub payment_details: Option<PaymentDetails>,
+    pub brand: Option<BrandInput>,
+    pub sandbox: bool,
+}
+
+/// Every field rule of §5.3, all problems reported together.
+pub fn validate(body: &Json<'_>, now: Timestamp) -> Result<CreateProfile, ApiError> {
+    let obj = Object::root(body);
+    let mut problems = Problems::default();
+    let p = &mut problems;
+
+    let name = match fields::name(&obj, p) {
+        Read::Value(name) => name,
+        Read::Absent | Read::Null => {
+            p.add("name", NAME_REQUIRED);
+            String::new()
+        }
+        Read::Invalid => String::new(),
+    };
+    let short_name = fields::short_name(&obj, p).value();
+    let description = fields::description(&obj, p).value();
+    let icon = fields::icon(&obj, p).value();
+    let mut flag = |name: &str, default: bool| obj.bool(p, name).value().unwrap_or(default);
+    let allow_contact_sharing = flag("allow_contact_sharing", false);
+    let allow_template_sharing = flag("allow_template_sharing", false);
+    let inherit_contacts = flag("inherit_contacts", true);
+    let inherit_templates = flag("inherit_templates", true);
+    let inherit_tcr_brand = flag("inherit_tcr_brand", true);
+    let inherit_tcr_campaign = flag("inherit_tcr_campaign", true);
+    let sandbox = flag("sandbox", false);
+    let billing_model = fields::billing_model(&obj, p);
+    let model = billing_model
+        .clone()
+        .value()
+        .unwrap_or(BillingModel::Profile);
+    let billing_contact = fields::billing_contact(&obj, p).value();
+    // An invalid billing model already failed the request; checking the card against the
+    // default model would only add a second, misleading problem.
+    let payment_details = if matches!(billing_model, Read::Invalid) {
+        None
+    } else {
+        fields::payment_details(&obj, p, model, now).value()
+    };
+    let whatsapp_business_account = fields::whatsapp_business_account(&obj, p).value();
+    let brand = fields::brand(&obj, p, inherit_tcr_brand).value();
+
+    problems.finish(CreateProfile {
+        name,
+        short_name,
+        description,
+        icon,
+        allow_contact_sharing,
+        allow_template_sharing,
+        inherit_contacts,
+        inherit_templates,
+        inherit_tcr_brand,
+        inherit_tcr_campaign,
+        billing_model: model,
+        billing_contact,
+        whatsapp_business_account,
+        payment_details,
+        brand,
+        sandbox,
+    })
+}
+
+/// The business rules (§5.4), checked only once every field is valid.
+pub fn check_rules(input: &CreateProfile, org: &Organization) -> Result<(), ApiError> {
+    if input.whatsapp_business_account.is_none() && org.waba_id.is_none() {
+        return Err(ApiError::BusinessRule(messages::NO_WABA.to_owned()));
+    }
+    Ok(())
+}
+
+/// The profile this request describes, as it would be kept.
+pub fn build(input: CreateProfile, org: &Organization, ids: &Ids, now: Timestamp) -> Profile {
+    let waba_id = match input.whatsapp_business_account {
+        Some(direct) => Some(direct.waba_id),
+        None => org.waba_id.clone(),
+    };
+    Profile {
+        id: ids.uuid(),
+        organization_id: org.id,
+        name: input.name,
+        email: Some(org.email.clone()),
+        icon: input.icon,
+        description: input.description,
+        short_name: input.short_name,
+        status: ProfileStatus::Incomplete,
+        created_at: now,
+        updated_at: Some(now),
+        allow_contact_sharing: input.allow_contact_sharing,
+        allow_template_sharing: input.allow_template_sharing,
+        inherit_contacts: input.inherit_contacts,
+        inherit_templates: input.inherit_templates,
+        inherit_tcr_brand: input.inherit_tcr_brand,
+        inherit_tcr_campaign: input.inherit_tcr_campaign,
+        billing_model: input.billing_model,
+        sending_phone_number_profile_id: None,
+        sending_whatsapp_number_profile_id: None,
+        sending_phone_number: None,
+        whatsapp_phone_number: None,
+        allow_number_change_during_onboarding: None,
+        waba_id,
+        billing_contact: input.billing_contact,
+        brand: input.brand.map(|brand| Brand::new(brand, ids.uuid(), now)),
+        deleted_at: None,
+    }
+}
+
+/// Creates the profile (or, for a sandbox request, only pretends to) and answers it.
+pub fn execute(
+    ctx: &Context,
+    profiles: &ProfileStore,
+    ids: &Ids,
+    org: &Organization,
+    input: CreateProfile,
+) -> Result<Reply, ApiError> {
+    check_rules(&input, org)?;
+    let sandbox = input.sandbox;
+    let profile = build(input, org, ids, ctx.now);
+    let mut reply = response::ok(ctx.meta(), &profile);
+    if sandbox {
+        reply
+            .headers
+            .insert(X_SANDBOX, http::HeaderValue::from_static("true"));
+    } else {
+        profiles.insert(profile);
+    }
+    Ok(reply)
+}

@@ -1,0 +1,156 @@
+//! The edge: accepts connections (HTTP/1.1 with keep-alive and h2c on one port), buffers each
+//! request once within the body limit, hands it to the pipeline and writes the answer.
+//!
+//! Shutdown is graceful: when the shutdown future completes the listener closes, requests in
+//! flight finish, and the function returns once every connection is done (or after a grace
+//! period).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_LENGTH;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::pipeline;
+use crate::request::Request;
+use crate::response::X_REQUEST_ID;
+use crate::state::App;
+
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long shutdown waits for requests in flight before it gives up on them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A bound, configured server that has not started serving yet.
+pub struct Server {
+    app: App,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Checks the configuration (fixtures included); a bad one is an error naming the problem.
+    pub fn new(config: Config, listener: TcpListener) -> Result<Server, String> {
+        Ok(Server {
+            app: App::new(config)?,
+            listener,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until `shutdown` completes, then drains the connections.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Server { app, listener } = self;
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .keep_alive(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        builder.http2().timer(TokioTimer::new());
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        // Out of descriptors or a connection reset while queued: keep serving.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let app = app.clone();
+            let service = service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(serve(&app, req).await) }
+            });
+            let connection = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(err) = connection.await {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+            });
+        }
+
+        drop(listener);
+        tracing::info!("shutting down: finishing requests in flight");
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+        }
+    }
+}
+
+/// One request: buffer the body within the limit, run the pipeline, log one line.
+async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let mut request = Request::new(parts.method, parts.uri.path(), parts.headers, Bytes::new());
+    let limit = app.config.max_body;
+
+    let declared = request
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let response = if declared.is_some_and(|n| n > limit as u64) {
+        // Refused before a byte of the body is read.
+        pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request)
+    } else {
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => {
+                request.body = collected.to_bytes();
+                pipeline::handle(app, &request).await
+            }
+            Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request)
+            }
+            Err(_) => pipeline::reject(
+                app,
+                &ApiError::field("body", "body could not be read to its end"),
+                &request,
+            ),
+        }
+    };
+
+    tracing::info!(
+        method = %request.method,
+        path = %request.path,
+        status = response.status().as_u16(),
+        request_id = response
+            .headers()
+            .get(X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+        micros = request.received.elapsed().as_micros() as u64,
+        "request"
+    );
+    response.map(Full::new)
+}

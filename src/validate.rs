@@ -1,0 +1,342 @@
+//! The tools every validation uses: a collector of field problems and typed readers of JSON
+//! members that tell absent, `null`, a value and a wrong type apart.
+//!
+//! Endpoints never stop at the first problem: they read every field, each reader records what
+//! is wrong under the field's path, and the request fails once with all of them (CONTRACT
+//! §5.3). Wrong JSON types are field problems like any other.
+
+use crate::error::{ApiError, Details};
+use crate::json::Json;
+
+/// Field problems of one request, in the order they were found, grouped by path.
+#[derive(Debug, Default)]
+pub struct Problems {
+    details: Details,
+}
+
+impl Problems {
+    pub fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        let path = path.into();
+        let message = message.into();
+        match self.details.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, messages)) => messages.push(message),
+            None => self.details.push((path, vec![message])),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.details.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was found wrong, else the 400 with every problem.
+    pub fn finish<T>(self, value: T) -> Result<T, ApiError> {
+        if self.details.is_empty() {
+            Ok(value)
+        } else {
+            Err(ApiError::Validation(self.details))
+        }
+    }
+}
+
+/// What a request said about one field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Read<T> {
+    /// The member is not there.
+    Absent,
+    /// The member is `null`.
+    Null,
+    /// The member holds a valid value.
+    Value(T),
+    /// The member is there but wrong; the problem is already recorded.
+    Invalid,
+}
+
+impl<T> Read<T> {
+    /// The value when one was given; absent, null and invalid all read as `None`.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Read::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value, or the same absence as a read of another type, so that a reader can take
+    /// a member apart and return early: `let x = match read.given() { Ok(x) => x, Err(r) => return r }`.
+    pub fn given<U>(self) -> Result<T, Read<U>> {
+        match self {
+            Read::Value(v) => Ok(v),
+            Read::Absent => Err(Read::Absent),
+            Read::Null => Err(Read::Null),
+            Read::Invalid => Err(Read::Invalid),
+        }
+    }
+
+    pub fn is_given(&self) -> bool {
+        matches!(self, Read::Value(_))
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
+        match self {
+            Read::Absent => Read::Absent,
+            Read::Null => Read::Null,
+            Read::Value(v) => Read::Value(f(v)),
+            Read::Invalid => Read::Invalid,
+        }
+    }
+
+    /// Checks a given value; a failed check records `message` under `path` and reads as invalid.
+    pub fn check(
+        self,
+        problems: &mut Problems,
+        path: &str,
+        ok: impl FnOnce(&T) -> bool,
+        message: impl FnOnce() -> String,
+    ) -> Read<T> {
+        match self {
+            Read::Value(v) if !ok(&v) => {
+                problems.add(path, message());
+                Read::Invalid
+            }
+            other => other,
+        }
+    }
+}
+
+/// An object's members, read by name, with the paths of its fields built from a prefix.
+#[derive(Clone)]
+pub struct Object<'d, 'a> {
+    json: &'d Json<'a>,
+    prefix: String,
+}
+
+impl<'d, 'a> Object<'d, 'a> {
+    /// The top level of a body; paths are the bare member names.
+    pub fn root(json: &'d Json<'a>) -> Object<'d, 'a> {
+        Object {
+            json,
+            prefix: String::new(),
+        }
+    }
+
+    /// The full path of member `name`.
+    pub fn path(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    pub fn member(&self, name: &str) -> Option<&'d Json<'a>> {
+        self.json.get(name)
+    }
+
+    fn read<T>(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+        expected: &str,
+        pick: impl FnOnce(&'d Json<'a>) -> Option<T>,
+    ) -> Read<T> {
+        match self.member(name) {
+            None => Read::Absent,
+            Some(Json::Null) => Read::Null,
+            Some(value) => match pick(value) {
+                Some(v) => Read::Value(v),
+                None => {
+                    let path = self.path(name);
+                    problems.add(&path, format!("{path} must be {expected}"));
+                    Read::Invalid
+                }
+            },
+        }
+    }
+
+    pub fn string(&self, problems: &mut Problems, name: &str) -> Read<&'d str> {
+        self.read(problems, name, "a string", |v| match v {
+            Json::String(s) => Some(s.as_ref()),
+            _ => None,
+        })
+    }
+
+    pub fn bool(&self, problems: &mut Problems, name: &str) -> Read<bool> {
+        self.read(problems, name, "a boolean", Json::as_bool)
+    }
+
+    pub fn array(&self, problems: &mut Problems, name: &str) -> Read<&'d [Json<'a>]> {
+        self.read(problems, name, "an array", |v| match v {
+            Json::Array(items) => Some(items.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// A nested object; its fields' paths continue from this one's (`brand.contact.name`).
+    pub fn object(&self, problems: &mut Problems, name: &str) -> Read<Object<'d, 'a>> {
+        self.read(problems, name, "an object", |v| match v {
+            Json::Object(_) => Some(Object {
+                json: v,
+                prefix: self.path(name),
+            }),
+            _ => None,
+        })
+    }
+
+    /// A string that must be there and not blank; `missing` is the message otherwise.
+    pub fn required_string(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+        missing: impl FnOnce(&str) -> String,
+    ) -> Option<&'d str> {
+        match self.string(problems, name) {
+            Read::Value(s) if !s.trim().is_empty() => Some(s),
+            Read::Invalid => None,
+            _ => {
+                let path = self.path(name);
+                let message = missing(&path);
+                problems.add(path, message);
+                None
+            }
+        }
+    }
+}
+
+impl<'d, 'a> Object<'d, 'a> {
+    /// An array item read like an object, its fields' paths continuing from `path`
+    /// (`brand.compliance.destinationCountries[0].id`).
+    pub fn item(json: &'d Json<'a>, path: String) -> Object<'d, 'a> {
+        Object { json, prefix: path }
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self.json, Json::Object(_))
+    }
+}
+
+/// Characters, not bytes: limits such as "at most 100 characters" count what a person sees.
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// A practical address check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+}
+
+/// E.164: `+`, a non-zero digit, then 1–14 more digits.
+pub fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (2..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+/// An absolute `http` or `https` URL with a host and no whitespace.
+pub fn is_http_url(s: &str) -> bool {
+    let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let rest = if lower.starts_with("https://") {
+        &s[8..]
+    } else if lower.starts_with("http://") {
+        &s[7..]
+    } else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or("");
+    !host.is_empty()
+        && !host.starts_with(':')
+        && s.len() <= 2048
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn problems_group_messages_under_their_path_in_order() {
+        let mut problems = Problems::default();
+        problems.add("b", "one");
+        problems.add("a", "two");
+        problems.add("b", "three");
+        let Err(ApiError::Validation(details)) = problems.finish(()) else {
+            panic!("expected problems")
+        };
+        assert_eq!(
+            details,
+            vec![
+                ("b".to_owned(), vec!["one".to_owned(), "three".to_owned()]),
+                ("a".to_owned(), vec!["two".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn readers_tell_absent_null_value_and_wrong_type_apart() {
+        let doc = json::parse(br#"{"s": "x", "n": null, "b": 1, "o": {"x": true}}"#).unwrap();
+        let root = Object::root(&doc);
+        let mut problems = Problems::default();
+        assert_eq!(root.string(&mut problems, "s"), Read::Value("x"));
+        assert_eq!(root.string(&mut problems, "n"), Read::Null);
+        assert_eq!(root.string(&mut problems, "missing"), Read::Absent);
+        assert_eq!(root.bool(&mut problems, "b"), Read::Invalid);
+        let Read::Value(o) = root.object(&mut problems, "o") else {
+            panic!()
+        };
+        assert_eq!(o.bool(&mut problems, "x"), Read::Value(true));
+        assert_eq!(o.string(&mut problems, "x"), Read::Invalid);
+        let Err(ApiError::Validation(details)) = problems.finish(()) else {
+            panic!()
+        };
+        assert_eq!(details[0], ("b".into(), vec!["b must be a boolean".into()]));
+        assert_eq!(
+            details[1],
+            ("o.x".into(), vec!["o.x must be a string".into()])
+        );
+    }
+
+    #[test]
+    fn formats_accept_and_refuse_what_they_should() {
+        assert!(is_email("billing@acmecorp.com"));
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@@b.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        assert!(is_e164("+12025551234"));
+        for bad in ["12025551234", "+0123", "+1", "+1202555123456789", "+1-202"] {
+            assert!(!is_e164(bad), "{bad}");
+        }
+        assert!(is_http_url("https://example.com/sales-icon.png"));
+        assert!(is_http_url("HTTP://localhost:8080"));
+        for bad in [
+            "example.com",
+            "ftp://x.com",
+            "https://",
+            "https:// x.com",
+            "https:///x",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The integration suite: one binary, a real server on `127.0.0.1:0` per test, real HTTP.
+
+mod support;
+
+mod create;

@@ -1,0 +1,312 @@
+//! Test support: start the real server on `127.0.0.1:0` and talk HTTP to it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use sent_mock::{Config, Server};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+pub const ADMIN: &str = "sk_test_acme_admin";
+pub const OWNER_UUID: &str = "6a0b5e6e-2f0a-4c55-9d0e-7b1f3c2a9e01";
+pub const DEVELOPER: &str = "sk_test_acme_developer";
+pub const BILLING: &str = "sk_test_acme_billing";
+pub const PROFILE_KEY: &str = "sk_test_acme_profile";
+pub const NO_WABA_ADMIN: &str = "sk_test_globex_admin";
+pub const NO_WABA_ADMIN_UUID: &str = "9b2e4c1a-7d3f-4e8b-a6c5-1f0d2e3b4a59";
+pub const GONE_ORG_ADMIN: &str = "sk_test_initech_admin";
+pub const ACME_ORG: &str = "550e8400-e29b-41d4-a716-446655440000";
+pub const ACME_WABA: &str = "102290129340398";
+pub const SEED_PROFILE: &str = "770e8400-e29b-41d4-a716-446655440001";
+pub const GLOBEX_ORG: &str = "660e8400-e29b-41d4-a716-446655440010";
+
+/// A running server on a free port, stopped when dropped.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Config::default()).await
+}
+
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let server = Server::new(config, listener).expect("valid config");
+    let addr = server.local_addr().expect("local addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        shutdown: Some(tx),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> Call<'_> {
+        Call {
+            app: self,
+            method,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.request(Method::POST, path)
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// `POST /v3/profiles` as `key` with a JSON body.
+    pub async fn create(&self, key: &str, body: &Value) -> Reply {
+        self.post("/v3/profiles").key(key).json(body).send().await
+    }
+
+    /// Writes raw bytes on a fresh connection and reads until the server closes it or
+    /// `wait` passes without data.
+    pub async fn raw(&self, bytes: &[u8], wait: Duration) -> String {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        stream.write_all(bytes).await.expect("write");
+        read_until_quiet(&mut stream, wait).await
+    }
+}
+
+pub async fn read_until_quiet(stream: &mut TcpStream, wait: Duration) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match tokio::time::timeout(wait, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A request being built.
+pub struct Call<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Call<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn key(self, key: &str) -> Self {
+        self.header("x-api-key", key)
+    }
+
+    pub fn json(self, body: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(serde_json::to_vec(body).expect("json"))
+    }
+
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> Reply {
+        let mut builder = http::Request::builder()
+            .method(self.method)
+            .uri(self.app.url(&self.path));
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let request = builder.body(Full::new(self.body)).expect("request");
+        let response = self.app.client.request(request).await.expect("response");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A response as a test sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `error.code` of an error envelope.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The messages listed under one path of `error.details`.
+    pub fn details(&self, path: &str) -> Vec<String> {
+        self.json()["error"]["details"][path]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|m| m.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The field paths in `error.details`, in order.
+    pub fn detail_paths(&self) -> Vec<String> {
+        self.json()["error"]["details"]
+            .as_object()
+            .map(|map| map.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.code(), code, "{}", self.text());
+    }
+}
+
+/// The seed page's full create body, with a card expiry safely in the future.
+pub fn seed_body() -> Value {
+    let text = include_str!("../data/create-request.json");
+    let mut body: Value = serde_json::from_str(text).expect("seed body");
+    body["payment_details"]["expiry"] = json!("09/49");
+    body
+}
+
+/// The smallest valid create body.
+pub fn minimal_body() -> Value {
+    json!({"name": "Sales Team"})
+}
+
+/// The binary itself, started with `args` on a free port; its standard error is kept.
+pub struct Binary {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Binary {
+    pub fn start(args: &[&str]) -> Binary {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sent-mock"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sent-mock");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("a banner line")
+            .expect("readable banner");
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in banner line: {first}"));
+        std::thread::spawn(move || for _ in lines {});
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut pipe = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Binary {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// A client for this process, with the same calls as an in-process app.
+    pub fn app(&self) -> TestApp {
+        TestApp {
+            addr: self.addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            shutdown: None,
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
