@@ -2,4 +2,8 @@
 
 mod support;
 
+mod auth;
+mod binary;
 mod create;
+mod http;
+mod secrets;

@@ -243,6 +243,7 @@ pub fn minimal_body() -> Value {
 pub struct Binary {
     pub child: Child,
     pub addr: SocketAddr,
+    pub stdout: Arc<Mutex<String>>,
     pub stderr: Arc<Mutex<String>>,
 }
 
@@ -268,7 +269,15 @@ impl Binary {
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in banner line: {first}"));
-        std::thread::spawn(move || for _ in lines {});
+        let stdout = Arc::new(Mutex::new(format!("{first}\n")));
+        let banner = Arc::clone(&stdout);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut out = banner.lock().unwrap();
+                out.push_str(&line);
+                out.push('\n');
+            }
+        });
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = Arc::clone(&stderr);
         let mut pipe = child.stderr.take().expect("stderr");
@@ -286,6 +295,7 @@ impl Binary {
         Binary {
             child,
             addr,
+            stdout,
             stderr,
         }
     }
@@ -297,6 +307,10 @@ impl Binary {
             client: Client::builder(TokioExecutor::new()).build_http(),
             shutdown: None,
         }
+    }
+
+    pub fn printed(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     pub fn logs(&self) -> String {
