@@ -62,9 +62,11 @@ pub fn validate(body: &Json<'_>, now: Timestamp) -> Result<CreateProfile, ApiErr
     let allow_template_sharing = flag("allow_template_sharing", false);
     let inherit_contacts = flag("inherit_contacts", true);
     let inherit_templates = flag("inherit_templates", true);
-    let inherit_tcr_brand = flag("inherit_tcr_brand", true);
+
     let inherit_tcr_campaign = flag("inherit_tcr_campaign", true);
     let sandbox = flag("sandbox", false);
+    let inherit_brand = obj.bool(p, "inherit_tcr_brand");
+    let inherit_tcr_brand = inherit_brand.clone().value().unwrap_or(true);
     let billing_model = fields::billing_model(&obj, p);
     let model = billing_model
         .clone()
@@ -79,7 +81,12 @@ pub fn validate(body: &Json<'_>, now: Timestamp) -> Result<CreateProfile, ApiErr
         fields::payment_details(&obj, p, model, now).value()
     };
     let whatsapp_business_account = fields::whatsapp_business_account(&obj, p).value();
-    let brand = fields::brand(&obj, p, inherit_tcr_brand).value();
+    // As with the billing model: an invalid flag is one problem, not two.
+    let brand = if matches!(inherit_brand, Read::Invalid) {
+        None
+    } else {
+        fields::brand(&obj, p, inherit_tcr_brand).value()
+    };
 
     problems.finish(CreateProfile {
         name,

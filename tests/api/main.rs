@@ -7,3 +7,4 @@ mod binary;
 mod create;
 mod http;
 mod secrets;
+mod validation;
