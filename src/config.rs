@@ -6,10 +6,13 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::clock::parse_duration;
 use crate::fixtures::FixtureFiles;
+use crate::idempotency::{self, MismatchMode};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +42,26 @@ pub struct Cli {
     #[arg(long, env = "SENT_MOCK_MAX_BODY", default_value = "1MiB", value_parser = parse_size)]
     pub max_body: usize,
 
+    /// How long a stored idempotent answer is replayed (mock clock), e.g. 24h, 90m.
+    #[arg(long, env = "SENT_MOCK_IDEMPOTENCY_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub idempotency_ttl: Duration,
+
+    /// How long a request waits for another one running with the same key before a 409.
+    #[arg(long, env = "SENT_MOCK_IDEMPOTENCY_WAIT", default_value = "5s", value_parser = parse_duration)]
+    pub idempotency_wait: Duration,
+
+    /// Most idempotency keys kept at once; past it a new key answers 503 SERVICE_001.
+    #[arg(
+        long,
+        env = "SENT_MOCK_IDEMPOTENCY_CAPACITY",
+        default_value_t = 100_000
+    )]
+    pub idempotency_capacity: usize,
+
+    /// What a key reused for a different request gets: the stored answer, or a 422.
+    #[arg(long, env = "SENT_MOCK_IDEMPOTENCY_MISMATCH", value_enum, default_value_t = MismatchMode::Replay)]
+    pub idempotency_mismatch: MismatchMode,
+
     /// Log format on standard error.
     #[arg(long, env = "SENT_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -56,6 +79,7 @@ pub struct Config {
     pub fixtures: FixtureFiles,
     pub any_api_key: bool,
     pub max_body: usize,
+    pub idempotency: idempotency::Settings,
 }
 
 impl Default for Config {
@@ -64,6 +88,7 @@ impl Default for Config {
             fixtures: FixtureFiles::embedded(),
             any_api_key: false,
             max_body: 1024 * 1024,
+            idempotency: idempotency::Settings::default(),
         }
     }
 }
@@ -79,6 +104,12 @@ impl Cli {
             fixtures,
             any_api_key: self.any_api_key,
             max_body: self.max_body,
+            idempotency: idempotency::Settings {
+                ttl: self.idempotency_ttl,
+                wait: self.idempotency_wait,
+                capacity: self.idempotency_capacity,
+                mismatch: self.idempotency_mismatch,
+            },
         })
     }
 }

@@ -4,6 +4,7 @@
 //! Endpoints hand over data or an [`ApiError`]; only this module knows the envelope's key order,
 //! the `doc_url` form and the common headers, so no response can miss one.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -48,11 +49,13 @@ impl Serialize for Meta<'_> {
     }
 }
 
+/// The error envelope; the success one is written by [`success`], which must know where
+/// `data` lands in the body.
 #[derive(Serialize)]
-struct Envelope<'a, D: Serialize> {
+struct ErrorEnvelope<'a> {
     success: bool,
-    data: Option<&'a D>,
-    error: Option<ErrorBody<'a>>,
+    data: Option<()>,
+    error: ErrorBody<'a>,
     meta: Meta<'a>,
 }
 
@@ -79,13 +82,47 @@ impl Serialize for DetailsMap<'_> {
 
 /// 200 with `data` in the success envelope.
 pub fn ok<D: Serialize>(meta: Meta<'_>, data: &D) -> Reply {
-    let envelope = Envelope {
-        success: true,
-        data: Some(data),
-        error: None,
-        meta,
+    success(meta, |body| write_json(body, data)).0
+}
+
+/// 200 with `data` in the success envelope, and the bytes of `data` inside the body: they
+/// share the body's allocation, so a store can keep them without a copy.
+pub fn ok_with_data<D: Serialize>(meta: Meta<'_>, data: &D) -> (Reply, Bytes) {
+    let (reply, range) = success(meta, |body| write_json(body, data));
+    let data = reply
+        .body
+        .as_ref()
+        .map(|b| b.slice(range))
+        .unwrap_or_default();
+    (reply, data)
+}
+
+/// 200 with `data` written by `write_data`, for data that is already JSON text.
+pub fn ok_raw(meta: Meta<'_>, write_data: impl FnOnce(&mut Vec<u8>)) -> Reply {
+    success(meta, write_data).0
+}
+
+fn success(meta: Meta<'_>, write_data: impl FnOnce(&mut Vec<u8>)) -> (Reply, Range<usize>) {
+    let mut body = Vec::with_capacity(2560);
+    body.extend_from_slice(b"{\"success\":true,\"data\":");
+    let start = body.len();
+    write_data(&mut body);
+    let end = body.len();
+    body.extend_from_slice(b",\"error\":null,\"meta\":");
+    write_json(&mut body, &meta);
+    body.push(b'}');
+    let reply = Reply {
+        status: StatusCode::OK,
+        headers: HeaderMap::new(),
+        body: Some(Bytes::from(body)),
+        close: false,
     };
-    json(StatusCode::OK, &envelope)
+    (reply, start..end)
+}
+
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serializing the mock's own types into a Vec cannot fail: every map key is a string.
+    serde_json::to_writer(out, value).expect("response data serializes");
 }
 
 /// 204 without a body.
@@ -103,34 +140,29 @@ pub fn error(meta: Meta<'_>, err: &ApiError) -> Reply {
     let code = err.code();
     let message = err.message(meta.request_id);
     let details = err.details();
-    let envelope: Envelope<'_, ()> = Envelope {
+    let envelope = ErrorEnvelope {
         success: false,
         data: None,
-        error: Some(ErrorBody {
+        error: ErrorBody {
             code,
             message: &message,
             details: details.as_ref().map(DetailsMap),
             doc_url: format!("{DOC_URL_PREFIX}{code}"),
-        }),
+        },
         meta,
     };
-    let mut reply = json(err.status(), &envelope);
+    let mut body = Vec::with_capacity(512);
+    write_json(&mut body, &envelope);
+    let mut reply = Reply {
+        status: err.status(),
+        headers: HeaderMap::new(),
+        body: Some(Bytes::from(body)),
+        close: false,
+    };
     if let ApiError::MethodNotAllowed { allow, .. } = err {
         reply.headers.insert(ALLOW, HeaderValue::from_static(allow));
     }
     reply
-}
-
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
-    let mut body = Vec::with_capacity(1024);
-    // Serializing these types into a Vec cannot fail: every map key is a string.
-    serde_json::to_writer(&mut body, value).expect("envelope serializes");
-    Reply {
-        status,
-        headers: HeaderMap::new(),
-        body: Some(Bytes::from(body)),
-        close: false,
-    }
 }
 
 /// The finished response: the reply plus the headers every response carries.
@@ -171,6 +203,8 @@ pub const X_API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
 pub const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
 pub const X_SANDBOX: HeaderName = HeaderName::from_static("x-sandbox");
 pub const X_PROFILE_ID: HeaderName = HeaderName::from_static("x-profile-id");
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+pub const X_ORIGINAL_REQUEST_ID: HeaderName = HeaderName::from_static("x-original-request-id");
 
 #[cfg(test)]
 mod tests {

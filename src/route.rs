@@ -9,6 +9,14 @@ use http::Method;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     CreateProfile,
+    /// The mock's own control API under `/_mock/` (CONTRACT §9).
+    Control(Control),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// `POST /_mock/clock`.
+    Clock,
 }
 
 /// Resolves a request line to a route, or to the 404/405 the contract gives unknown ones.
@@ -22,16 +30,16 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     let rest: Vec<&str> = segments.collect();
     let is = |segment: &str, name: &str| segment.eq_ignore_ascii_case(name);
 
-    let (allow, route) = if is(first, "v3") {
-        match rest.as_slice() {
-            [profiles] if is(profiles, "profiles") => (
-                "POST",
-                route_for(method, &[(Method::POST, Route::CreateProfile)]),
-            ),
-            _ => return Err(not_found(method, path)),
-        }
-    } else {
-        return Err(not_found(method, path));
+    let (allow, route) = match (first.to_ascii_lowercase().as_str(), rest.as_slice()) {
+        ("v3", [profiles]) if is(profiles, "profiles") => (
+            "POST",
+            route_for(method, &[(Method::POST, Route::CreateProfile)]),
+        ),
+        ("_mock", [clock]) if is(clock, "clock") => (
+            "POST",
+            route_for(method, &[(Method::POST, Route::Control(Control::Clock))]),
+        ),
+        _ => return Err(not_found(method, path)),
     };
     route.ok_or_else(|| ApiError::MethodNotAllowed {
         method: method.to_string(),

@@ -29,6 +29,8 @@ use crate::state::App;
 
 /// How long a client may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often expired idempotency records are dropped.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// How long shutdown waits for requests in flight before it gives up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -67,6 +69,7 @@ impl Server {
         builder.http2().timer(TokioTimer::new());
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
+        let sweeper = tokio::spawn(sweep_expired(app.clone()));
 
         loop {
             let stream = tokio::select! {
@@ -99,12 +102,27 @@ impl Server {
         }
 
         drop(listener);
+        sweeper.abort();
         tracing::info!("shutting down: finishing requests in flight");
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await
             .is_err()
         {
             tracing::warn!("shutdown grace period over; dropping remaining connections");
+        }
+    }
+}
+
+/// Drops expired idempotency records in the background, so that memory goes back to its idle
+/// level without waiting for a request to touch them.
+async fn sweep_expired(app: App) {
+    let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let removed = app.idempotency.sweep(app.clock.now());
+        if removed > 0 {
+            tracing::debug!(removed, "expired idempotency records dropped");
         }
     }
 }

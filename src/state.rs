@@ -1,7 +1,7 @@
 //! The application state: one cheap-to-clone handle over everything a request may touch.
 //!
 //! Each store picks its own lock: DashMaps where many requests read and write by key (keys,
-//! organizations, profiles), an atomic for the clock's offset. The handle itself is an `Arc`,
+//! organizations, profiles, idempotency records), an atomic for the clock's offset. The handle itself is an `Arc`,
 //! so every connection task holds the same state.
 
 use std::ops::Deref;
@@ -11,8 +11,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::fixtures::{self, Fixtures};
+use crate::idempotency::IdempotencyStore;
 use crate::ids::Ids;
-use crate::profiles::store::ProfileStore;
+use crate::profiles::store::{ProfileStore, StoredProfile};
 
 #[derive(Clone, Debug)]
 pub struct App(Arc<State>);
@@ -26,6 +27,8 @@ pub struct State {
     pub fixtures: Fixtures,
     pub directory: Directory,
     pub profiles: ProfileStore,
+    /// Behind its own `Arc`: a request in flight holds the store to release its key.
+    pub idempotency: Arc<IdempotencyStore>,
 }
 
 impl App {
@@ -43,9 +46,11 @@ impl App {
         }
         let profiles = ProfileStore::default();
         for profile in &fixtures.profiles {
-            profiles.insert(profile.clone());
+            profiles.insert(StoredProfile::render(profile));
         }
+        let idempotency = Arc::new(IdempotencyStore::new(config.idempotency.clone()));
         Ok(App(Arc::new(State {
+            idempotency,
             config,
             clock,
             ids,

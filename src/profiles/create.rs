@@ -15,7 +15,7 @@ use crate::validate::{Object, Problems, Read};
 
 use super::fields::{self, BrandInput, DirectWaba, PaymentDetails, NAME_REQUIRED};
 use super::model::{BillingContact, BillingModel, Brand, Profile, ProfileStatus};
-use super::store::ProfileStore;
+use super::store::{ProfileStore, StoredProfile};
 
 /// A create request after validation: every value typed and checked.
 #[derive(Debug)]
@@ -163,13 +163,13 @@ pub fn execute(
     check_rules(&input, org)?;
     let sandbox = input.sandbox;
     let profile = build(input, org, ids, ctx.now);
-    let mut reply = response::ok(ctx.meta(), &profile);
+    let (mut reply, json) = response::ok_with_data(ctx.meta(), &profile);
     if sandbox {
         reply
             .headers
             .insert(X_SANDBOX, http::HeaderValue::from_static("true"));
     } else {
-        profiles.insert(profile);
+        profiles.insert(StoredProfile::new(&profile, json));
     }
     Ok(reply)
 }

@@ -6,5 +6,6 @@ mod auth;
 mod binary;
 mod create;
 mod http;
+mod idempotency;
 mod secrets;
 mod validation;
