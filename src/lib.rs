@@ -30,6 +30,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod json;
 pub mod logging;
+pub mod memory;
 pub mod pipeline;
 pub mod profiles;
 pub mod request;

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::memory;
 use crate::pipeline;
 use crate::request::Request;
 use crate::response::X_REQUEST_ID;
@@ -31,6 +32,8 @@ use crate::state::App;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often expired idempotency records are dropped.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// A sweep that drops at least this many records gives the freed memory back to the OS.
+const RELEASE_AFTER: usize = 1024;
 /// How long shutdown waits for requests in flight before it gives up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -123,6 +126,9 @@ async fn sweep_expired(app: App) {
         let removed = app.idempotency.sweep(app.clock.now());
         if removed > 0 {
             tracing::debug!(removed, "expired idempotency records dropped");
+        }
+        if removed >= RELEASE_AFTER {
+            memory::release();
         }
     }
 }
