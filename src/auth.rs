@@ -26,6 +26,8 @@ pub struct Caller {
     pub grant: Grant,
     /// The profile named by an accepted `x-profile-id`.
     pub scope: Option<Uuid>,
+    /// The scenario the key is bound to in the fixtures.
+    pub scenario: Option<String>,
 }
 
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -45,10 +47,10 @@ pub fn authenticate(
         Some(key) => key,
     };
     // 2. It must be known (or, with --any-api-key, it stands for the default admin).
-    let (organization_id, grant) = match presented.ok().and_then(|k| directory.key(k)) {
-        Some(key) => (key.organization_id, key.grant),
+    let (organization_id, grant, scenario) = match presented.ok().and_then(|k| directory.key(k)) {
+        Some(key) => (key.organization_id, key.grant, key.scenario.clone()),
         None => match directory.default_organization() {
-            Some(org) if any_api_key => (org, Grant::Organization(Role::Admin)),
+            Some(org) if any_api_key => (org, Grant::Organization(Role::Admin), None),
             _ => return Err(ApiError::InvalidApiKey),
         },
     };
@@ -85,5 +87,6 @@ pub fn authenticate(
         organization,
         grant,
         scope,
+        scenario,
     })
 }

@@ -11,8 +11,10 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 
 use crate::clock::parse_duration;
-use crate::fixtures::FixtureFiles;
+use crate::files::JsonFiles;
+use crate::fixtures;
 use crate::idempotency::{self, MismatchMode};
+use crate::scenarios;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +64,26 @@ pub struct Cli {
     #[arg(long, env = "SENT_MOCK_IDEMPOTENCY_MISMATCH", value_enum, default_value_t = MismatchMode::Replay)]
     pub idempotency_mismatch: MismatchMode,
 
+    /// Directory of scenario files (*.json) replacing the shipped library.
+    #[arg(long, env = "SENT_MOCK_SCENARIOS", value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+
+    /// How many requests the journal (GET /_mock/requests) keeps; 0 keeps none.
+    #[arg(long, env = "SENT_MOCK_JOURNAL_SIZE", default_value_t = 1000)]
+    pub journal_size: usize,
+
+    /// Switch the control API (/_mock/...) off: its paths answer 404.
+    #[arg(long, env = "SENT_MOCK_NO_ADMIN", conflicts_with = "admin_token")]
+    pub no_admin: bool,
+
+    /// Require `Authorization: Bearer TOKEN` on the control API (health stays open).
+    #[arg(long, env = "SENT_MOCK_ADMIN_TOKEN", value_name = "TOKEN")]
+    pub admin_token: Option<String>,
+
+    /// Make every generated id and request id reproducible from run to run.
+    #[arg(long, env = "SENT_MOCK_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+
     /// Log format on standard error.
     #[arg(long, env = "SENT_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -76,19 +98,38 @@ pub enum LogFormat {
 /// What the server runs with.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub fixtures: FixtureFiles,
+    pub fixtures: JsonFiles,
     pub any_api_key: bool,
     pub max_body: usize,
     pub idempotency: idempotency::Settings,
+    pub scenarios: JsonFiles,
+    pub journal_size: usize,
+    pub admin: Admin,
+    pub seed: Option<u64>,
+}
+
+/// Who may use the control API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admin {
+    /// Anyone who can reach the port (the default: it is a local mock).
+    Open,
+    /// Callers with `Authorization: Bearer <token>`.
+    Token(String),
+    /// Nobody: the paths answer 404.
+    Off,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
-            fixtures: FixtureFiles::embedded(),
+            fixtures: fixtures::embedded(),
             any_api_key: false,
             max_body: 1024 * 1024,
             idempotency: idempotency::Settings::default(),
+            scenarios: scenarios::embedded(),
+            journal_size: 1000,
+            admin: Admin::Open,
+            seed: None,
         }
     }
 }
@@ -97,8 +138,8 @@ impl Cli {
     /// Resolves the flags into a configuration, reading any files they name.
     pub fn into_config(self) -> Result<Config, String> {
         let fixtures = match &self.fixtures {
-            Some(dir) => FixtureFiles::from_dir(dir)?,
-            None => FixtureFiles::embedded(),
+            Some(dir) => fixtures::from_dir(dir)?,
+            None => fixtures::embedded(),
         };
         Ok(Config {
             fixtures,
@@ -110,6 +151,17 @@ impl Cli {
                 capacity: self.idempotency_capacity,
                 mismatch: self.idempotency_mismatch,
             },
+            scenarios: match &self.scenarios {
+                Some(dir) => JsonFiles::from_dir(dir, "scenarios")?,
+                None => scenarios::embedded(),
+            },
+            journal_size: self.journal_size,
+            admin: match (self.no_admin, self.admin_token) {
+                (true, _) => Admin::Off,
+                (false, Some(token)) => Admin::Token(token),
+                (false, None) => Admin::Open,
+            },
+            seed: self.seed,
         })
     }
 }

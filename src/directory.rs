@@ -53,8 +53,11 @@ pub struct ApiKey {
     pub grant: Grant,
     /// What the key is for, as the start-up banner and the README list it.
     pub description: String,
+    /// A scenario every request with this key gets (unless a header names another).
+    pub scenario: Option<String>,
 }
 
+/// Organizations and keys. Lookups clone an `Arc` and release the shard at once.
 #[derive(Debug, Default)]
 pub struct Directory {
     organizations: DashMap<Uuid, Arc<Organization>>,
@@ -91,5 +94,35 @@ impl Directory {
 
     pub fn default_organization(&self) -> Option<Uuid> {
         self.default_organization
+    }
+
+    /// Every organization, in id order.
+    pub fn organizations(&self) -> Vec<Arc<Organization>> {
+        let mut all: Vec<_> = self
+            .organizations
+            .iter()
+            .map(|e| Arc::clone(e.value()))
+            .collect();
+        all.sort_by_key(|org| org.id);
+        all
+    }
+
+    /// Every key, in key order.
+    pub fn keys(&self) -> Vec<Arc<ApiKey>> {
+        let mut all: Vec<_> = self.keys.iter().map(|e| Arc::clone(e.value())).collect();
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        all
+    }
+
+    /// Back to exactly these organizations and keys (minted ones go).
+    pub fn reset(&self, organizations: &[Organization], keys: &[ApiKey]) {
+        self.organizations.clear();
+        self.keys.clear();
+        for org in organizations {
+            self.add_organization(org.clone());
+        }
+        for key in keys {
+            self.add_key(key.clone());
+        }
     }
 }

@@ -92,6 +92,17 @@ pub enum ApiError {
     Internal(Operation),
     /// 503 `SERVICE_001`.
     ServiceUnavailable,
+    /// 400 `SCENARIO_NOT_FOUND` (the mock's own code): `x-mock-scenario` names no scenario.
+    ScenarioNotFound { name: String, known: Vec<String> },
+    /// 404 `SCENARIO_NOT_FOUND` (the mock's own code): the control API has no such scenario.
+    UnknownScenario { name: String },
+    /// An answer a scenario scripted: any status, code, message and details.
+    Scripted {
+        status: StatusCode,
+        code: String,
+        message: String,
+        details: Option<Details>,
+    },
 }
 
 impl ApiError {
@@ -119,10 +130,13 @@ impl ApiError {
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ScenarioNotFound { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnknownScenario { .. } => StatusCode::NOT_FOUND,
+            ApiError::Scripted { status, .. } => *status,
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             ApiError::Validation(_)
             | ApiError::PayloadTooLarge { .. }
@@ -141,6 +155,10 @@ impl ApiError {
             ApiError::ConcurrentIdempotentRequest => "CONFLICT_001",
             ApiError::Internal(_) => "INTERNAL_001",
             ApiError::ServiceUnavailable => "SERVICE_001",
+            ApiError::ScenarioNotFound { .. } | ApiError::UnknownScenario { .. } => {
+                "SCENARIO_NOT_FOUND"
+            }
+            ApiError::Scripted { code, .. } => code,
         }
     }
 
@@ -178,6 +196,12 @@ impl ApiError {
                 op.verb()
             ),
             ApiError::ServiceUnavailable => CACHE_UNAVAILABLE.into(),
+            ApiError::ScenarioNotFound { name, known } => format!(
+                "No scenario is named '{name}'; known scenarios: {}",
+                known.join(", ")
+            ),
+            ApiError::UnknownScenario { name } => format!("No scenario is named '{name}'"),
+            ApiError::Scripted { message, .. } => message.clone(),
         }
     }
 
@@ -201,7 +225,48 @@ impl ApiError {
                 "Content-Type".into(),
                 vec!["Content-Type must be application/json".into()],
             )]),
+            ApiError::ScenarioNotFound { known, .. } => {
+                Some(vec![("x-mock-scenario".into(), known.clone())])
+            }
+            ApiError::Scripted { details, .. } => details.clone(),
             _ => None,
         }
     }
+}
+
+/// The catalog (CONTRACT §3) by code: its status and message. `INTERNAL_001`'s message names
+/// the operation and the request id, so it is built by [`ApiError::Internal`] instead.
+pub fn catalog(code: &str) -> Option<(StatusCode, &'static str)> {
+    use messages::*;
+    let entry = match code {
+        "VALIDATION_001" => (StatusCode::BAD_REQUEST, VALIDATION_FAILED),
+        "VALIDATION_003" => (StatusCode::BAD_REQUEST, INVALID_GUID),
+        "VALIDATION_007" => (StatusCode::BAD_REQUEST, INVALID_IDEMPOTENCY_KEY),
+        "AUTH_001" => (StatusCode::UNAUTHORIZED, NOT_AUTHENTICATED),
+        "AUTH_002" => (StatusCode::UNAUTHORIZED, INVALID_API_KEY),
+        "AUTH_004" => (StatusCode::FORBIDDEN, FORBIDDEN),
+        "RESOURCE_005" => (StatusCode::NOT_FOUND, ORGANIZATION_NOT_FOUND),
+        "RESOURCE_014" => (StatusCode::NOT_FOUND, PROFILE_NOT_FOUND),
+        "CONFLICT_001" => (StatusCode::CONFLICT, CONCURRENT_IDEMPOTENT_REQUEST),
+        "BUSINESS_002" => (StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED),
+        "INTERNAL_001" => (StatusCode::INTERNAL_SERVER_ERROR, ""),
+        "SERVICE_001" => (StatusCode::SERVICE_UNAVAILABLE, CACHE_UNAVAILABLE),
+        _ => return None,
+    };
+    Some(entry)
+}
+
+/// The catalog code a bare status stands for in a scenario step (`{"status": 429}`).
+pub fn code_for_status(status: StatusCode) -> Option<&'static str> {
+    Some(match status.as_u16() {
+        400 | 422 => "VALIDATION_001",
+        401 => "AUTH_002",
+        403 => "AUTH_004",
+        404 => "RESOURCE_014",
+        409 => "CONFLICT_001",
+        429 => "BUSINESS_002",
+        500 => "INTERNAL_001",
+        503 => "SERVICE_001",
+        _ => return None,
+    })
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::directory::{ApiKey, Grant, Organization, Role};
+use crate::files::JsonFiles;
 use crate::ids::Ids;
 use crate::json;
 use crate::profiles::create;
@@ -25,45 +26,21 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("initech.json", include_str!("../fixtures/initech.json")),
 ];
 
-/// Fixture files as text, not yet checked: the embedded set or a directory's.
-#[derive(Clone, Debug)]
-pub struct FixtureFiles(pub Vec<(String, String)>);
+/// The embedded fixtures as files.
+pub fn embedded() -> JsonFiles {
+    JsonFiles::embedded(EMBEDDED)
+}
 
-impl FixtureFiles {
-    pub fn embedded() -> FixtureFiles {
-        FixtureFiles(
-            EMBEDDED
-                .iter()
-                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
-                .collect(),
-        )
+/// The fixtures of a directory; an empty one is refused, since nobody could call the mock.
+pub fn from_dir(dir: &Path) -> Result<JsonFiles, String> {
+    let files = JsonFiles::from_dir(dir, "fixtures")?;
+    if files.0.is_empty() {
+        return Err(format!(
+            "fixtures directory {} has no *.json files",
+            dir.display()
+        ));
     }
-
-    /// Every `*.json` file of `dir`, in name order.
-    pub fn from_dir(dir: &Path) -> Result<FixtureFiles, String> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| format!("cannot read fixtures directory {}: {e}", dir.display()))?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-            .collect();
-        paths.sort();
-        if paths.is_empty() {
-            return Err(format!(
-                "fixtures directory {} has no *.json files",
-                dir.display()
-            ));
-        }
-        paths
-            .into_iter()
-            .map(|path| {
-                std::fs::read_to_string(&path)
-                    .map(|text| (path.display().to_string(), text))
-                    .map_err(|e| format!("{}: {e}", path.display()))
-            })
-            .collect::<Result<_, _>>()
-            .map(FixtureFiles)
-    }
+    Ok(files)
 }
 
 /// Checked fixtures, ready to be loaded into the state.
@@ -113,6 +90,9 @@ struct KeyEntry {
     #[serde(default)]
     profile_id: Option<Uuid>,
     description: String,
+    /// A scenario every request with this key gets.
+    #[serde(default)]
+    scenario: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -128,7 +108,7 @@ struct ProfileEntry {
 }
 
 /// Checks every file and builds the fixtures; the error names the file and the problem.
-pub fn load(files: &FixtureFiles, ids: &Ids, now: Timestamp) -> Result<Fixtures, String> {
+pub fn load(files: &JsonFiles, ids: &Ids, now: Timestamp) -> Result<Fixtures, String> {
     let mut out = Fixtures::default();
     let mut keys_seen = HashSet::new();
     let mut profiles_seen = HashSet::new();
@@ -194,6 +174,7 @@ pub fn load(files: &FixtureFiles, ids: &Ids, now: Timestamp) -> Result<Fixtures,
                 organization_id: organization.id,
                 grant,
                 description: entry.description,
+                scenario: entry.scenario,
             });
         }
         out.organizations.push(organization);
@@ -239,37 +220,19 @@ mod tests {
     use crate::clock::Clock;
 
     fn load_one(text: &str) -> Result<Fixtures, String> {
-        let files = FixtureFiles(vec![("test.json".into(), text.into())]);
+        let files = JsonFiles(vec![("test.json".into(), text.into())]);
         load(&files, &Ids::new(Some(1)), Clock::default().now())
     }
 
     #[test]
     fn the_embedded_list_matches_the_fixtures_directory() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let on_disk = FixtureFiles::from_dir(&dir).unwrap();
-        let names: Vec<String> = on_disk
-            .0
-            .iter()
-            .map(|(path, _)| {
-                Path::new(path)
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        let embedded: Vec<&str> = EMBEDDED.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, embedded);
+        assert_eq!(from_dir(&dir).unwrap().names(), embedded().names());
     }
 
     #[test]
     fn the_embedded_fixtures_load() {
-        let fixtures = load(
-            &FixtureFiles::embedded(),
-            &Ids::new(None),
-            Clock::default().now(),
-        )
-        .unwrap();
+        let fixtures = load(&embedded(), &Ids::new(None), Clock::default().now()).unwrap();
         assert!(fixtures.organizations.len() >= 3);
         assert!(fixtures.default_organization.is_some());
     }

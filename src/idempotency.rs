@@ -448,12 +448,19 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// Stores `reply` for replay if it is final (or `force` says so), else releases the key.
-    pub fn complete(mut self, reply: &Reply, request_id: &str, now: Timestamp, force: bool) {
+    /// Stores `reply` for replay if it is final, else releases the key; `store` overrides the
+    /// rule either way (a scenario's step may ask for its injected failure to be stored).
+    pub fn complete(
+        mut self,
+        reply: &Reply,
+        request_id: &str,
+        now: Timestamp,
+        store: Option<bool>,
+    ) {
         let Some(scope) = self.scope.take() else {
             return;
         };
-        let outcome = (force || is_final(reply.status)).then(|| {
+        let outcome = store.unwrap_or_else(|| is_final(reply.status)).then(|| {
             let stored = Stored {
                 status: reply.status,
                 headers: reply.headers.clone(),
@@ -492,6 +499,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: Some(Bytes::from_static(b"{}")),
             close: false,
+            fault: None,
         }
     }
 
@@ -536,7 +544,7 @@ mod tests {
             panic!()
         };
 
-        flight.complete(&reply(200), "req_0000000000", now, false);
+        flight.complete(&reply(200), "req_0000000000", now, None);
 
         assert!(running.changed().await.is_err(), "the channel closed");
         assert!(matches!(
@@ -550,7 +558,7 @@ mod tests {
     }
 
     #[test]
-    fn only_final_answers_are_stored_unless_forced() {
+    fn only_final_answers_are_stored_unless_a_step_says_otherwise() {
         let store = store(10);
         let now = Clock::default().now();
         for (status, stored) in [
@@ -570,14 +578,14 @@ mod tests {
             let Begin::Proceed(flight) = store.begin(scope(&key), PRINT, now) else {
                 panic!()
             };
-            flight.complete(&reply(status), "req_0000000000", now, false);
+            flight.complete(&reply(status), "req_0000000000", now, None);
             let replayed = matches!(store.begin(scope(&key), PRINT, now), Begin::Replay(_));
             assert_eq!(replayed, stored, "{status}");
         }
         let Begin::Proceed(flight) = store.begin(scope("forced"), PRINT, now) else {
             panic!()
         };
-        flight.complete(&reply(500), "req_0000000000", now, true);
+        flight.complete(&reply(500), "req_0000000000", now, Some(true));
         assert!(matches!(
             store.begin(scope("forced"), PRINT, now),
             Begin::Replay(_)
@@ -592,7 +600,7 @@ mod tests {
             let Begin::Proceed(flight) = store.begin(scope(key), PRINT, clock.now()) else {
                 panic!()
             };
-            flight.complete(&reply(200), "req_0000000000", clock.now(), false);
+            flight.complete(&reply(200), "req_0000000000", clock.now(), None);
         }
         assert!(matches!(
             store.begin(scope("c"), PRINT, clock.now()),

@@ -1,9 +1,18 @@
-//! The request pipeline: one request in, one response out, through the stages in the order
-//! the contract fixes (CONTRACT §5.1). Each stage either passes typed values on or ends the
-//! request with an [`ApiError`]; no stage calls back into an earlier one.
+//! The request pipeline: one request in, one answer out, through the stages in the order
+//! the contract fixes (CONTRACT §5.1):
+//!
+//! route → authenticate → Idempotency-Key format → replay (or wait) → parse the body →
+//! scenario → validate → business rules → apply → answer → store for replay → journal.
+//!
+//! Each stage either passes typed values on or ends the request with an [`ApiError`]; no stage
+//! calls back into an earlier one. The only awaits are the waits the contract asks for: a
+//! request waiting for another with its key, and a scenario's delay, both with no lock held.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::HeaderValue;
+use uuid::Uuid;
 
 use crate::auth::{self, Caller, Need};
 use crate::body;
@@ -12,13 +21,15 @@ use crate::control;
 use crate::error::{messages, ApiError};
 use crate::idempotency::{self, Begin, Fingerprint, IdempotencyKey, MismatchMode, Scope, Stored};
 use crate::ids::RequestId;
+use crate::journal::{self, Entry, Kind};
 use crate::json::Json;
 use crate::profiles::create;
 use crate::request::Request;
 use crate::response::{
-    self, Meta, Reply, IDEMPOTENT_REPLAYED, X_ORIGINAL_REQUEST_ID, X_PROFILE_ID,
+    self, Fault, Meta, Reply, IDEMPOTENT_REPLAYED, X_ORIGINAL_REQUEST_ID, X_PROFILE_ID,
 };
 use crate::route::{self, Route};
+use crate::scenarios::{self, Action};
 use crate::state::App;
 
 /// What one request knows about itself: its id and its one reading of the clock.
@@ -44,31 +55,69 @@ impl Context {
     }
 }
 
+/// The finished response, and the transport fault a scenario asked for, if any.
+pub struct Answer {
+    pub response: http::Response<Bytes>,
+    pub fault: Option<Fault>,
+}
+
+/// What the journal learns about a request on its way through.
+#[derive(Default)]
+struct Trace {
+    /// Control API requests are not journaled: the journal is what clients sent the API.
+    control: bool,
+    organization_id: Option<Uuid>,
+    idempotency_key: Option<String>,
+    scenario: Option<Arc<str>>,
+    replayed: bool,
+    /// The body as redacted JSON text.
+    body: Option<String>,
+}
+
 /// Answers one buffered request.
-pub async fn handle(app: &App, req: &Request) -> http::Response<Bytes> {
+pub async fn handle(app: &App, req: &Request) -> Answer {
     let ctx = Context::new(app);
-    let reply = respond(app, &ctx, req)
+    let mut trace = Trace::default();
+    let reply = respond(app, &ctx, req, &mut trace)
         .await
         .unwrap_or_else(|err| response::error(ctx.meta(), &err));
-    response::finish(reply, &ctx.request_id, req.received)
+    finish(app, &ctx, req, trace, reply)
 }
 
 /// Answers a request whose body could not be buffered (over the limit, or cut short). The
 /// connection closes after the answer: what is left of the body is never read.
-pub fn reject(app: &App, err: &ApiError, req: &Request) -> http::Response<Bytes> {
+pub fn reject(app: &App, err: &ApiError, req: &Request) -> Answer {
     let ctx = Context::new(app);
     let mut reply = response::error(ctx.meta(), err);
     reply.close = true;
-    response::finish(reply, &ctx.request_id, req.received)
+    finish(app, &ctx, req, Trace::default(), reply)
 }
 
-async fn respond(app: &App, ctx: &Context, req: &Request) -> Result<Reply, ApiError> {
+fn finish(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: Reply) -> Answer {
+    let fault = reply.fault;
+    if !trace.control && app.journal.is_enabled() {
+        record(app, ctx, req, trace, &reply);
+    }
+    Answer {
+        response: response::finish(reply, &ctx.request_id, req.received),
+        fault,
+    }
+}
+
+async fn respond(
+    app: &App,
+    ctx: &Context,
+    req: &Request,
+    trace: &mut Trace,
+) -> Result<Reply, ApiError> {
     let route = route::resolve(&req.method, &req.path)?;
-    let Some(need) = need(route) else {
-        return match route {
-            Route::Control(control) => control::handle(app, ctx, control, req),
-            _ => unreachable!("every API route needs a caller"),
-        };
+    let need = match route {
+        Route::Control(control) => {
+            trace.control = true;
+            control::admit(app, &control, req)?;
+            return control::handle(app, ctx, control, req);
+        }
+        Route::CreateProfile => Need::Mutate,
     };
     let caller = auth::authenticate(
         &app.directory,
@@ -77,11 +126,16 @@ async fn respond(app: &App, ctx: &Context, req: &Request) -> Result<Reply, ApiEr
         req,
         need,
     )?;
+    trace.organization_id = Some(caller.organization.id);
     let key = idempotency::key_of(req)?;
-    let body = Some(body::object(req));
+    trace.idempotency_key = key.as_ref().map(|k| k.as_str().to_owned());
+    let body = route.has_body().then(|| body::object(req));
+    if let (Some(Ok(doc)), true) = (&body, app.journal.is_enabled()) {
+        trace.body = Some(journal::redact_body(doc));
+    }
     let mut reply = match key {
-        None => execute(app, ctx, &caller, route, body),
-        Some(key) => idempotent(app, ctx, &caller, route, req, key, body).await?,
+        None => run(app, ctx, &caller, &route, req, body, trace).await.reply,
+        Some(key) => idempotent(app, ctx, &caller, &route, req, key, body, trace).await?,
     };
     if let Some(scope) = caller.scope {
         if let Ok(value) = HeaderValue::from_str(&scope.to_string()) {
@@ -91,24 +145,18 @@ async fn respond(app: &App, ctx: &Context, req: &Request) -> Result<Reply, ApiEr
     Ok(reply)
 }
 
-/// What an API route needs of its caller; `None` for the control API, which needs no key.
-fn need(route: Route) -> Option<Need> {
-    match route {
-        Route::CreateProfile => Some(Need::Mutate),
-        Route::Control(_) => None,
-    }
-}
-
 /// Runs a request under its Idempotency-Key (CONTRACT §6): the first one executes and its final
 /// answer is stored; later ones replay it, wait for it, or are refused.
+#[allow(clippy::too_many_arguments)]
 async fn idempotent(
     app: &App,
     ctx: &Context,
     caller: &Caller,
-    route: Route,
+    route: &Route,
     req: &Request,
     key: IdempotencyKey,
     body: Option<Result<Json<'_>, ApiError>>,
+    trace: &mut Trace,
 ) -> Result<Reply, ApiError> {
     let parsed = body.as_ref().and_then(|b| b.as_ref().ok());
     let fingerprint = Fingerprint::of(&req.method, &req.path, parsed, &req.body);
@@ -121,14 +169,20 @@ async fn idempotent(
     loop {
         match app.idempotency.begin(scope.clone(), fingerprint, ctx.now) {
             Begin::Proceed(flight) => {
-                let reply = execute(app, ctx, caller, route, body);
-                flight.complete(&reply, &ctx.request_id, ctx.now, false);
-                return Ok(reply);
+                let ran = run(app, ctx, caller, route, req, body, trace).await;
+                flight.complete(&ran.reply, &ctx.request_id, ctx.now, ran.store);
+                return Ok(ran.reply);
             }
-            Begin::Replay(stored) => return Ok(replay(&stored)),
+            Begin::Replay(stored) => {
+                trace.replayed = true;
+                return Ok(replay(&stored));
+            }
             Begin::Mismatch(stored) => {
                 return match settings.mismatch {
-                    MismatchMode::Replay => Ok(replay(&stored)),
+                    MismatchMode::Replay => {
+                        trace.replayed = true;
+                        Ok(replay(&stored))
+                    }
                     MismatchMode::Reject => Err(ApiError::BusinessRule(
                         messages::IDEMPOTENCY_KEY_REUSED.to_owned(),
                     )),
@@ -160,7 +214,89 @@ fn replay(stored: &Stored) -> Reply {
         headers,
         body: stored.body.clone(),
         close: false,
+        fault: None,
     }
+}
+
+/// A request's answer, and whether a scenario overrides the rule for storing it.
+struct Ran {
+    reply: Reply,
+    store: Option<bool>,
+}
+
+/// The scenario stage, then the endpoint: what a request does once it may run.
+async fn run(
+    app: &App,
+    ctx: &Context,
+    caller: &Caller,
+    route: &Route,
+    req: &Request,
+    body: Option<Result<Json<'_>, ApiError>>,
+    trace: &mut Trace,
+) -> Ran {
+    let answer = |err: ApiError| Ran {
+        reply: response::error(ctx.meta(), &err),
+        store: None,
+    };
+    let body = match body.transpose() {
+        Ok(body) => body,
+        Err(err) => return answer(err),
+    };
+    let header = req
+        .header(scenarios::HEADER)
+        .map(|value| value.unwrap_or("\u{fffd}"));
+    let scripted = match app.scenarios.select(
+        header,
+        caller.scenario.as_deref(),
+        &req.method,
+        &req.path,
+        body.as_ref(),
+        caller.organization.id,
+    ) {
+        Ok(scripted) => scripted,
+        Err(err) => return answer(err),
+    };
+    let Some(scripted) = scripted else {
+        return Ran {
+            reply: execute(app, ctx, caller, route, body),
+            store: None,
+        };
+    };
+    trace.scenario = Some(Arc::clone(&scripted.scenario.name));
+    let Some(step) = scripted.step() else {
+        return Ran {
+            reply: execute(app, ctx, caller, route, body),
+            store: None,
+        };
+    };
+    if let Some(delay) = step.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let operation = route.operation();
+    let (mut reply, store) = match &step.action {
+        Action::Proceed => (execute(app, ctx, caller, route, body), step.store),
+        Action::Answer(scripted) => (scenarios::render(ctx, operation, scripted), step.store),
+        Action::Truncate(scripted) => {
+            let mut reply = scenarios::render(ctx, operation, scripted);
+            reply.fault = Some(Fault::Truncate);
+            // Nothing ran, so a retry must run.
+            (reply, Some(false))
+        }
+        Action::Close => {
+            let mut reply = response::no_content();
+            reply.fault = Some(Fault::Close);
+            (reply, Some(false))
+        }
+        Action::DropAfterRun => {
+            let mut reply = execute(app, ctx, caller, route, body);
+            reply.fault = Some(Fault::Close);
+            (reply, step.store)
+        }
+    };
+    for (name, value) in &step.headers {
+        reply.headers.insert(name.clone(), value.clone());
+    }
+    Ran { reply, store }
 }
 
 /// The endpoint itself; its failures become answers here, so that a final one (404, 422) can
@@ -169,12 +305,12 @@ fn execute(
     app: &App,
     ctx: &Context,
     caller: &Caller,
-    route: Route,
-    body: Option<Result<Json<'_>, ApiError>>,
+    route: &Route,
+    body: Option<Json<'_>>,
 ) -> Reply {
     let result = match route {
         Route::CreateProfile => body
-            .unwrap_or_else(|| Err(missing_body()))
+            .ok_or_else(missing_body)
             .and_then(|doc| create::validate(&doc, ctx.now))
             .and_then(|input| {
                 create::execute(ctx, &app.profiles, &app.ids, &caller.organization, input)
@@ -186,4 +322,39 @@ fn execute(
 
 fn missing_body() -> ApiError {
     ApiError::field("body", "body is required and must be a JSON object")
+}
+
+/// One journal entry for a request that reached the API (or failed on the way).
+fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) {
+    let (status, note) = match reply.fault {
+        Some(Fault::Close) => (None, Some("connection closed without an answer".to_owned())),
+        Some(Fault::Truncate) => (
+            Some(reply.status.as_u16()),
+            Some("answer truncated, then the connection closed".to_owned()),
+        ),
+        None => (Some(reply.status.as_u16()), None),
+    };
+    let api_key_hash = req
+        .header(auth::API_KEY_HEADER)
+        .and_then(Result::ok)
+        .map(|key| app.journal.hash_key(key));
+    app.journal.record(Entry {
+        seq: app.journal.next_seq(),
+        kind: Kind::Request,
+        at: ctx.now,
+        request_id: ctx.request_id.clone(),
+        method: req.method.to_string(),
+        path: req.path.clone(),
+        query: req.query.clone(),
+        headers: journal::redact_headers(&req.headers),
+        body: trace.body,
+        body_bytes: req.body.len(),
+        status,
+        note,
+        scenario: trace.scenario.map(|s| s.to_string()),
+        replayed: trace.replayed,
+        organization_id: trace.organization_id,
+        idempotency_key: trace.idempotency_key,
+        api_key_hash,
+    });
 }

@@ -30,6 +30,17 @@ pub struct Reply {
     pub body: Option<Bytes>,
     /// Close the connection after this answer (a body that was not read, for example).
     pub close: bool,
+    /// A scripted transport fault instead of a clean answer.
+    pub fault: Option<Fault>,
+}
+
+/// How a scripted answer goes wrong on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection closes and nothing is answered.
+    Close,
+    /// The head and half the body are sent, then the connection closes.
+    Truncate,
 }
 
 /// The `meta` of an envelope: the request's id and its one reading of the clock.
@@ -115,12 +126,18 @@ fn success(meta: Meta<'_>, write_data: impl FnOnce(&mut Vec<u8>)) -> (Vec<u8>, R
     (body, start..end)
 }
 
+/// `body` as it is, under `status` (a scenario's raw answer).
+pub fn raw(status: StatusCode, body: Bytes) -> Reply {
+    with_body(status, body)
+}
+
 fn with_body(status: StatusCode, body: Bytes) -> Reply {
     Reply {
         status,
         headers: HeaderMap::new(),
         body: Some(body),
         close: false,
+        fault: None,
     }
 }
 
@@ -136,6 +153,7 @@ pub fn no_content() -> Reply {
         headers: HeaderMap::new(),
         body: None,
         close: false,
+        fault: None,
     }
 }
 
@@ -171,6 +189,7 @@ pub fn finish(reply: Reply, request_id: &str, received: Instant) -> http::Respon
         headers,
         body,
         close,
+        fault: _,
     } = reply;
     let has_body = body.is_some();
     let mut response = http::Response::new(body.unwrap_or_default());

@@ -5,14 +5,16 @@
 //! flight finish, and the function returns once every connection is done (or after a grace
 //! period).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body::{Frame, SizeHint};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -25,7 +27,7 @@ use crate::error::ApiError;
 use crate::memory;
 use crate::pipeline;
 use crate::request::Request;
-use crate::response::X_REQUEST_ID;
+use crate::response::{Fault, X_REQUEST_ID};
 use crate::state::App;
 
 /// How long a client may take to send its request headers.
@@ -91,7 +93,7 @@ impl Server {
             let app = app.clone();
             let service = service_fn(move |req| {
                 let app = app.clone();
-                async move { Ok::<_, Infallible>(serve(&app, req).await) }
+                async move { serve(&app, req).await }
             });
             let connection = builder
                 .serve_connection(TokioIo::new(stream), service)
@@ -133,10 +135,15 @@ async fn sweep_expired(app: App) {
     }
 }
 
-/// One request: buffer the body within the limit, run the pipeline, log one line.
-async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+/// One request: buffer the body within the limit, run the pipeline, log one line, and put
+/// the answer on the wire (or, when a scenario scripted a fault, break it as asked).
+async fn serve(
+    app: &App,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Wire>, ScriptedFault> {
     let (parts, body) = req.into_parts();
     let mut request = Request::new(parts.method, parts.uri.path(), parts.headers, Bytes::new());
+    request.query = parts.uri.query().map(str::to_owned);
     let limit = app.config.max_body;
 
     let declared = request
@@ -144,7 +151,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let response = if declared.is_some_and(|n| n > limit as u64) {
+    let answer = if declared.is_some_and(|n| n > limit as u64) {
         // Refused before a byte of the body is read.
         pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request)
     } else {
@@ -164,10 +171,12 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         }
     };
 
+    let response = answer.response;
     tracing::info!(
         method = %request.method,
         path = %request.path,
         status = response.status().as_u16(),
+        fault = answer.fault.map(|f| format!("{f:?}")),
         request_id = response
             .headers()
             .get(X_REQUEST_ID)
@@ -176,5 +185,76 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         micros = request.received.elapsed().as_micros() as u64,
         "request"
     );
-    response.map(Full::new)
+    match answer.fault {
+        None => Ok(response.map(|body| Wire::Whole(Some(body)))),
+        // An error from the service makes hyper drop the connection without a response.
+        Some(Fault::Close) => Err(ScriptedFault),
+        Some(Fault::Truncate) => {
+            let (mut parts, body) = response.into_parts();
+            parts.headers.insert(CONTENT_LENGTH, body.len().into());
+            let half = body.slice(..body.len() / 2);
+            Ok(hyper::Response::from_parts(
+                parts,
+                Wire::Truncated(Some(half), None),
+            ))
+        }
+    }
+}
+
+/// A scenario's "close the connection": the service's error, which hyper answers by closing.
+#[derive(Debug)]
+pub struct ScriptedFault;
+
+impl std::fmt::Display for ScriptedFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a scenario closed the connection")
+    }
+}
+
+impl std::error::Error for ScriptedFault {}
+
+/// A response body: whole, or (for a scenario's truncated answer) its first half, a pause so
+/// that hyper flushes it, then an error, which makes hyper abort the connection short of the
+/// declared length.
+pub enum Wire {
+    Whole(Option<Bytes>),
+    Truncated(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
+}
+
+/// How long a truncated answer's first half waits on the wire before the connection drops.
+const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
+
+impl http_body::Body for Wire {
+    type Data = Bytes;
+    type Error = ScriptedFault;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ScriptedFault>>> {
+        match self.get_mut() {
+            Wire::Whole(body) => Poll::Ready(body.take().map(|b| Ok(Frame::data(b)))),
+            Wire::Truncated(half, pause) => {
+                if let Some(half) = half.take() {
+                    *pause = Some(Box::pin(tokio::time::sleep(TRUNCATE_PAUSE)));
+                    return Poll::Ready(Some(Ok(Frame::data(half))));
+                }
+                match pause.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+                    Some(Poll::Pending) => Poll::Pending,
+                    _ => Poll::Ready(Some(Err(ScriptedFault))),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Wire::Whole(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Wire::Whole(body) => SizeHint::with_exact(body.as_ref().map_or(0, |b| b.len() as u64)),
+            Wire::Truncated(..) => SizeHint::default(),
+        }
+    }
 }

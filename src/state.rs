@@ -1,7 +1,8 @@
 //! The application state: one cheap-to-clone handle over everything a request may touch.
 //!
 //! Each store picks its own lock: DashMaps where many requests read and write by key (keys,
-//! organizations, profiles, idempotency records), an atomic for the clock's offset. The handle itself is an `Arc`,
+//! organizations, profiles, idempotency records, scenario counters), a read-mostly `RwLock`
+//! for the scenario list, a mutex for the journal's ring, an atomic for the clock's offset. The handle itself is an `Arc`,
 //! so every connection task holds the same state.
 
 use std::ops::Deref;
@@ -13,7 +14,10 @@ use crate::directory::Directory;
 use crate::fixtures::{self, Fixtures};
 use crate::idempotency::IdempotencyStore;
 use crate::ids::Ids;
+use crate::journal::Journal;
+use crate::memory;
 use crate::profiles::store::{ProfileStore, StoredProfile};
+use crate::scenarios::{self, Scenarios};
 
 #[derive(Clone, Debug)]
 pub struct App(Arc<State>);
@@ -29,35 +33,62 @@ pub struct State {
     pub profiles: ProfileStore,
     /// Behind its own `Arc`: a request in flight holds the store to release its key.
     pub idempotency: Arc<IdempotencyStore>,
+    pub scenarios: Scenarios,
+    pub journal: Journal,
 }
 
 impl App {
     /// Checks the fixtures and builds the state; the error names the bad file and problem.
     pub fn new(config: Config) -> Result<App, String> {
         let clock = Clock::default();
-        let ids = Ids::new(None);
+        let ids = Ids::new(config.seed);
+        let scenarios = scenarios::load(&config.scenarios)?;
         let fixtures = fixtures::load(&config.fixtures, &ids, clock.now())?;
-        let directory = Directory::new(fixtures.default_organization);
-        for org in &fixtures.organizations {
-            directory.add_organization(org.clone());
-        }
         for key in &fixtures.keys {
-            directory.add_key(key.clone());
+            if let Some(name) = &key.scenario {
+                if !scenarios.iter().any(|s| &*s.name == name) {
+                    return Err(format!(
+                        "fixtures: key {} is bound to scenario '{name}', which no scenario file defines",
+                        key.key
+                    ));
+                }
+            }
         }
-        let profiles = ProfileStore::default();
-        for profile in &fixtures.profiles {
-            profiles.insert(StoredProfile::render(profile));
-        }
-        let idempotency = Arc::new(IdempotencyStore::new(config.idempotency.clone()));
-        Ok(App(Arc::new(State {
-            idempotency,
+        let app = App(Arc::new(State {
+            idempotency: Arc::new(IdempotencyStore::new(config.idempotency.clone())),
+            scenarios: Scenarios::new(scenarios),
+            journal: Journal::new(config.journal_size),
+            directory: Directory::new(fixtures.default_organization),
+            profiles: ProfileStore::default(),
             config,
             clock,
             ids,
             fixtures,
-            directory,
-            profiles,
-        })))
+        }));
+        app.load_fixtures();
+        Ok(app)
+    }
+
+    fn load_fixtures(&self) {
+        self.directory
+            .reset(&self.fixtures.organizations, &self.fixtures.keys);
+        self.profiles.clear();
+        for profile in &self.fixtures.profiles {
+            self.profiles.insert(StoredProfile::render(profile));
+        }
+    }
+
+    /// Back to the fixtures (the control API's reset): minted organizations, runtime profiles,
+    /// idempotency records, scenario counters and the journal go; the clock and the id
+    /// sequences start again. Scenarios added at run time stay: they are configuration.
+    pub fn reset(&self) {
+        self.load_fixtures();
+        self.idempotency.clear();
+        self.scenarios.reset_counters();
+        self.journal.clear();
+        self.clock.reset();
+        self.ids.reset();
+        memory::release();
     }
 }
 

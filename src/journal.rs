@@ -1,0 +1,303 @@
+//! The request journal (CONTRACT §9): a bounded record of what clients sent and what they got,
+//! for tests that check afterwards what the client did.
+//!
+//! Secrets never enter it. Request bodies are kept only as parsed JSON re-written with every
+//! card field, `payment_details` member and access token replaced by `[REDACTED]`; a body
+//! that is not JSON is kept as its size alone, since its secrets cannot be found. The API key
+//! and any `authorization` header read `[REDACTED]`; to filter by API key the journal keeps a
+//! keyed hash of it, never the key.
+
+use std::collections::hash_map::RandomState;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::json::Json;
+use crate::secret::REDACTED;
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: [&str; 2] = ["x-api-key", "authorization"];
+/// Members whose values are secrets wherever they appear in a body.
+const SECRET_MEMBERS: [&str; 4] = ["access_token", "card_number", "cvc", "expiry"];
+/// Members whose every value is secret.
+const SECRET_OBJECTS: [&str; 1] = ["payment_details"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A request a client sent to the API.
+    Request,
+    /// A webhook callback the mock sent.
+    Callback,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub kind: Kind,
+    pub at: Timestamp,
+    pub request_id: String,
+    pub method: String,
+    /// The path, or for a callback the URL called.
+    pub path: String,
+    pub query: Option<String>,
+    #[serde(serialize_with = "headers_as_object")]
+    pub headers: Vec<(String, String)>,
+    /// The body as redacted JSON text.
+    #[serde(serialize_with = "raw_json")]
+    pub body: Option<String>,
+    pub body_bytes: usize,
+    /// The status answered (or, for a callback, received); `None` when the connection was
+    /// closed without an answer.
+    pub status: Option<u16>,
+    /// A transport fault or a callback error, in words.
+    pub note: Option<String>,
+    pub scenario: Option<String>,
+    pub replayed: bool,
+    pub organization_id: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+    #[serde(skip)]
+    pub api_key_hash: Option<u64>,
+}
+
+fn headers_as_object<S: Serializer>(headers: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(headers.len()))?;
+    for (name, value) in headers {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
+}
+
+fn raw_json<S: Serializer>(body: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match body
+        .as_deref()
+        .map(serde_json::from_str::<&serde_json::value::RawValue>)
+    {
+        Some(Ok(raw)) => raw.serialize(s),
+        _ => s.serialize_none(),
+    }
+}
+
+/// Filters of `GET /_mock/requests`.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub path: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub api_key: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    /// Appended by every request, read rarely: one short critical section per request.
+    entries: Mutex<VecDeque<Arc<Entry>>>,
+    capacity: usize,
+    seq: AtomicU64,
+    key_hasher: RandomState,
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Journal {
+        Journal {
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            capacity,
+            seq: AtomicU64::new(0),
+            key_hasher: RandomState::new(),
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn hash_key(&self, key: &str) -> u64 {
+        self.key_hasher.hash_one(key)
+    }
+
+    pub fn record(&self, entry: Entry) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() == self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(Arc::new(entry));
+    }
+
+    /// Matching entries, oldest first; `limit` keeps the newest of them.
+    pub fn list(&self, filter: &Filter) -> Vec<Arc<Entry>> {
+        let key_hash = filter.api_key.as_deref().map(|k| self.hash_key(k));
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut found: Vec<Arc<Entry>> = entries
+            .iter()
+            .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.starts_with(p)))
+            .filter(|e| {
+                filter
+                    .idempotency_key
+                    .as_deref()
+                    .is_none_or(|k| e.idempotency_key.as_deref() == Some(k))
+            })
+            .filter(|e| {
+                filter
+                    .organization_id
+                    .is_none_or(|o| e.organization_id == Some(o))
+            })
+            .filter(|e| key_hash.is_none_or(|h| e.api_key_hash == Some(h)))
+            .cloned()
+            .collect();
+        if let Some(limit) = filter.limit {
+            let skip = found.len().saturating_sub(limit);
+            found.drain(..skip);
+        }
+        found
+    }
+
+    pub fn clear(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.clear();
+        entries.shrink_to(self.capacity.min(1024));
+    }
+}
+
+/// Request headers as the journal keeps them: credentials redacted.
+pub fn redact_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+                REDACTED.to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_owned(), shown)
+        })
+        .collect()
+}
+
+/// A parsed body as JSON text with every secret value replaced by `[REDACTED]`.
+pub fn redact_body(doc: &Json<'_>) -> String {
+    // Writing a parsed document into a Vec cannot fail.
+    serde_json::to_string(&Redacted { doc, all: false }).unwrap_or_default()
+}
+
+struct Redacted<'d, 'a> {
+    doc: &'d Json<'a>,
+    /// Inside a member whose every value is secret.
+    all: bool,
+}
+
+impl Serialize for Redacted<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.doc {
+            Json::Object(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (key, value) in members {
+                    let key = key.as_ref();
+                    let secret_object = SECRET_OBJECTS.contains(&key);
+                    if (self.all || SECRET_MEMBERS.contains(&key) || secret_object)
+                        && !matches!(value, Json::Object(_) | Json::Array(_))
+                    {
+                        map.serialize_entry(key, REDACTED)?;
+                    } else {
+                        let all = self.all || secret_object;
+                        map.serialize_entry(key, &Redacted { doc: value, all })?;
+                    }
+                }
+                map.end()
+            }
+            Json::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Redacted {
+                        doc: item,
+                        all: self.all,
+                    })?;
+                }
+                seq.end()
+            }
+            _ if self.all => s.serialize_str(REDACTED),
+            other => other.serialize(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_are() {
+        let doc = json::parse(
+            br#"{"name": "x", "payment_details": {"card_number": "4242424242424242", "expiry": "09/27",
+                 "cvc": "123", "zip_code": "10001", "extra": [1, {"n": "5555"}]},
+                 "whatsapp_business_account": {"waba_id": "1", "access_token": "EAAsecret"},
+                 "nested": [{"card_number": 4242}]}"#,
+        )
+        .unwrap();
+        let text = redact_body(&doc);
+        for secret in ["4242", "09/27", "123", "10001", "5555", "EAAsecret"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains(r#""waba_id":"1""#), "{text}");
+        assert!(text.contains(r#""name":"x""#), "{text}");
+        let payment_scalar = json::parse(br#"{"payment_details": "4242424242424242"}"#).unwrap();
+        assert_eq!(
+            redact_body(&payment_scalar),
+            r#"{"payment_details":"[REDACTED]"}"#
+        );
+    }
+
+    #[test]
+    fn the_journal_keeps_the_newest_entries_within_its_bound() {
+        let journal = Journal::new(3);
+        for i in 0..5 {
+            journal.record(entry(i));
+        }
+        let seqs: Vec<u64> = journal
+            .list(&Filter::default())
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, [2, 3, 4]);
+        let limited = journal.list(&Filter {
+            limit: Some(1),
+            ..Filter::default()
+        });
+        assert_eq!(limited[0].seq, 4);
+    }
+
+    fn entry(seq: u64) -> Entry {
+        Entry {
+            seq,
+            kind: Kind::Request,
+            at: crate::clock::Clock::default().now(),
+            request_id: String::new(),
+            method: "POST".into(),
+            path: "/v3/profiles".into(),
+            query: None,
+            headers: Vec::new(),
+            body: None,
+            body_bytes: 0,
+            status: Some(200),
+            note: None,
+            scenario: None,
+            replayed: false,
+            organization_id: None,
+            idempotency_key: None,
+            api_key_hash: None,
+        }
+    }
+}
