@@ -24,10 +24,12 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::error::Operation;
 use crate::memory;
-use crate::pipeline;
+use crate::pipeline::{self, Answer};
 use crate::request::Request;
 use crate::response::{Fault, X_REQUEST_ID};
+use crate::route;
 use crate::state::App;
 
 /// How long a client may take to send its request headers.
@@ -153,38 +155,27 @@ async fn serve(
         .and_then(|v| v.parse::<u64>().ok());
     let answer = if declared.is_some_and(|n| n > limit as u64) {
         // Refused before a byte of the body is read.
-        pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request)
+        logged(
+            &request,
+            pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request),
+        )
     } else {
         match Limited::new(body, limit).collect().await {
             Ok(collected) => {
                 request.body = collected.to_bytes();
-                pipeline::handle(app, &request).await
+                run_to_the_end(app, request).await
             }
-            Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
-                pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request)
+            Err(err) => {
+                let problem = if err.downcast_ref::<LengthLimitError>().is_some() {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::field("body", "body could not be read to its end")
+                };
+                logged(&request, pipeline::reject(app, &problem, &request))
             }
-            Err(_) => pipeline::reject(
-                app,
-                &ApiError::field("body", "body could not be read to its end"),
-                &request,
-            ),
         }
     };
-
     let response = answer.response;
-    tracing::info!(
-        method = %request.method,
-        path = %request.path,
-        status = response.status().as_u16(),
-        fault = answer.fault.map(|f| format!("{f:?}")),
-        request_id = response
-            .headers()
-            .get(X_REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-        micros = request.received.elapsed().as_micros() as u64,
-        "request"
-    );
     match answer.fault {
         None => Ok(response.map(|body| Wire::Whole(Some(body)))),
         // An error from the service makes hyper drop the connection without a response.
@@ -199,6 +190,55 @@ async fn serve(
             ))
         }
     }
+}
+
+/// Runs the pipeline in its own task, so that it finishes even when the client goes away
+/// mid-request: the outcome is stored for the retry, and no key stays in flight. A panic in
+/// the pipeline (a bug) answers 500 instead of dropping the connection.
+async fn run_to_the_end(app: &App, request: Request) -> Answer {
+    let (method, path, received) = (
+        request.method.clone(),
+        request.path.clone(),
+        request.received,
+    );
+    let task_app = app.clone();
+    let task = tokio::spawn(async move {
+        let answer = pipeline::handle(&task_app, &request).await;
+        logged(&request, answer)
+    });
+    match task.await {
+        Ok(answer) => answer,
+        Err(err) => {
+            tracing::error!(error = %err, %method, %path, "the pipeline panicked");
+            let operation =
+                route::resolve(&method, &path).map_or(Operation::Create, |r| r.operation());
+            let mut request = Request::new(method, &path, http::HeaderMap::new(), Bytes::new());
+            request.received = received;
+            logged(
+                &request,
+                pipeline::reject(app, &ApiError::Internal(operation), &request),
+            )
+        }
+    }
+}
+
+/// Logs one line for an answered request: never a header or a body.
+fn logged(request: &Request, answer: Answer) -> Answer {
+    let response = &answer.response;
+    tracing::info!(
+        method = %request.method,
+        path = %request.path,
+        status = response.status().as_u16(),
+        fault = answer.fault.map(|f| format!("{f:?}")),
+        request_id = response
+            .headers()
+            .get(X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+        micros = request.received.elapsed().as_micros() as u64,
+        "request"
+    );
+    answer
 }
 
 /// A scenario's "close the connection": the service's error, which hyper answers by closing.

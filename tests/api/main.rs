@@ -7,5 +7,6 @@ mod binary;
 mod create;
 mod http;
 mod idempotency;
+mod scenarios;
 mod secrets;
 mod validation;

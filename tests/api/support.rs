@@ -324,3 +324,33 @@ impl Drop for Binary {
         let _ = self.child.wait();
     }
 }
+
+/// A server with the shipped scenarios plus `extra` ones given as (file name, JSON text).
+pub async fn spawn_app_with_scenarios(extra: &[(&str, &str)]) -> TestApp {
+    let mut scenarios = sent_mock::scenarios::embedded();
+    for (name, text) in extra {
+        scenarios.0.push(((*name).to_owned(), (*text).to_owned()));
+    }
+    spawn_app_with(Config {
+        scenarios,
+        ..Config::default()
+    })
+    .await
+}
+
+/// Whether a request on a fresh connection ends without a complete answer.
+pub async fn connection_breaks(
+    app: &TestApp,
+    body: &Value,
+    idempotency_key: Option<&str>,
+) -> String {
+    let body = serde_json::to_string(body).unwrap();
+    let key_header = idempotency_key
+        .map(|k| format!("idempotency-key: {k}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /v3/profiles HTTP/1.1\r\nhost: x\r\nx-api-key: {ADMIN}\r\ncontent-type: application/json\r\n{key_header}content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    app.raw(request.as_bytes(), Duration::from_secs(3)).await
+}
