@@ -30,6 +30,26 @@ pub struct Caller {
     pub scenario: Option<String>,
 }
 
+impl Caller {
+    /// Whether the caller may see profile `id`: a profile key sees only its own profile, and
+    /// an accepted `x-profile-id` narrows an organization key to that profile.
+    pub fn sees(&self, id: Uuid) -> bool {
+        match (self.grant, self.scope) {
+            (Grant::Profile(own), _) => own == id,
+            (_, Some(scope)) => scope == id,
+            _ => true,
+        }
+    }
+
+    /// The one profile the caller is narrowed to, if any.
+    pub fn narrowed_to(&self) -> Option<Uuid> {
+        match self.grant {
+            Grant::Profile(own) => Some(own),
+            Grant::Organization(_) => self.scope,
+        }
+    }
+}
+
 pub const API_KEY_HEADER: &str = "x-api-key";
 pub const PROFILE_ID_HEADER: &str = "x-profile-id";
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::callbacks;
 use crate::clock::parse_duration;
 use crate::files::JsonFiles;
 use crate::fixtures;
@@ -84,6 +85,18 @@ pub struct Cli {
     #[arg(long, env = "SENT_MOCK_SEED", value_name = "N")]
     pub seed: Option<u64>,
 
+    /// Save profiles (and minted organizations) here on shutdown and load them at start.
+    #[arg(long, env = "SENT_MOCK_STATE_FILE", value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+
+    /// How long after a completion the webhook callback goes out.
+    #[arg(long, env = "SENT_MOCK_CALLBACK_DELAY", default_value = "500ms", value_parser = parse_duration)]
+    pub callback_delay: Duration,
+
+    /// How many times a failing webhook callback is tried (waits 250ms, 500ms, 1s, ...).
+    #[arg(long, env = "SENT_MOCK_CALLBACK_ATTEMPTS", default_value_t = 4)]
+    pub callback_attempts: u32,
+
     /// Log format on standard error.
     #[arg(long, env = "SENT_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -106,6 +119,8 @@ pub struct Config {
     pub journal_size: usize,
     pub admin: Admin,
     pub seed: Option<u64>,
+    pub state_file: Option<PathBuf>,
+    pub callbacks: callbacks::Settings,
 }
 
 /// Who may use the control API.
@@ -130,6 +145,8 @@ impl Default for Config {
             journal_size: 1000,
             admin: Admin::Open,
             seed: None,
+            state_file: None,
+            callbacks: callbacks::Settings::default(),
         }
     }
 }
@@ -162,6 +179,12 @@ impl Cli {
                 (false, None) => Admin::Open,
             },
             seed: self.seed,
+            state_file: self.state_file,
+            callbacks: callbacks::Settings {
+                delay: self.callback_delay,
+                attempts: self.callback_attempts,
+                ..callbacks::Settings::default()
+            },
         })
     }
 }

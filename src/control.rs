@@ -32,10 +32,13 @@ pub fn admit(app: &App, control: &Control, req: &Request) -> Result<(), ApiError
         }),
         Admin::Token(_) if *control == Control::Health => Ok(()),
         Admin::Token(token) => {
+            // The scheme's name is case-insensitive (RFC 9110), the token is not.
             let presented = req
                 .header("authorization")
                 .and_then(Result::ok)
-                .and_then(|v| v.strip_prefix("Bearer "));
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim());
             if presented == Some(token.as_str()) {
                 Ok(())
             } else {

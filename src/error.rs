@@ -24,6 +24,10 @@ pub mod messages {
     pub const NO_WABA: &str = "Organization does not have a WhatsApp Business Account configured. Complete WhatsApp Embedded Signup for your organization first, or provide direct credentials in the 'whatsapp_business_account' field.";
     pub const IDEMPOTENCY_KEY_REUSED: &str =
         "Idempotency-Key has already been used with a different request";
+    pub const NOT_READY_TO_COMPLETE: &str =
+        "Profile cannot be completed until its prerequisites are met";
+    pub const BRAND_SUBMITTED: &str =
+        "The profile's brand was submitted to TCR and can no longer be changed";
     pub const UNSUPPORTED_MEDIA_TYPE: &str =
         "Content-Type must be application/json (or another JSON media type)";
 }
@@ -87,7 +91,10 @@ pub enum ApiError {
     /// 422 `VALIDATION_001`, `details: null`, a business rule's message.
     BusinessRule(String),
     /// 422 `VALIDATION_001`, the prerequisites of an operation, each under its field.
-    Unprocessable(Details),
+    Unprocessable {
+        message: &'static str,
+        details: Details,
+    },
     /// 500 `INTERNAL_001`; the message names the operation and the request id.
     Internal(Operation),
     /// 503 `SERVICE_001`.
@@ -125,7 +132,7 @@ impl ApiError {
             ApiError::ConcurrentIdempotentRequest => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::BusinessRule(_) | ApiError::Unprocessable(_) => {
+            ApiError::BusinessRule(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -142,7 +149,7 @@ impl ApiError {
             | ApiError::PayloadTooLarge { .. }
             | ApiError::UnsupportedMediaType
             | ApiError::BusinessRule(_)
-            | ApiError::Unprocessable(_) => "VALIDATION_001",
+            | ApiError::Unprocessable { .. } => "VALIDATION_001",
             ApiError::InvalidGuid { .. } => "VALIDATION_003",
             ApiError::InvalidIdempotencyKey { .. } => "VALIDATION_007",
             ApiError::NotAuthenticated => "AUTH_001",
@@ -190,10 +197,15 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE.into(),
             ApiError::BusinessRule(message) => message.clone(),
-            ApiError::Unprocessable(_) => VALIDATION_FAILED.into(),
+            ApiError::Unprocessable { message, .. } => (*message).into(),
             ApiError::Internal(op) => format!(
-                "Failed to {} profile. Please contact support with request ID: {request_id}",
-                op.verb()
+                "Failed to {} {}. Please contact support with request ID: {request_id}",
+                op.verb(),
+                if *op == Operation::List {
+                    "profiles"
+                } else {
+                    "profile"
+                }
             ),
             ApiError::ServiceUnavailable => CACHE_UNAVAILABLE.into(),
             ApiError::ScenarioNotFound { name, known } => format!(
@@ -207,7 +219,7 @@ impl ApiError {
 
     pub fn details(&self) -> Option<Details> {
         match self {
-            ApiError::Validation(details) | ApiError::Unprocessable(details) => {
+            ApiError::Validation(details) | ApiError::Unprocessable { details, .. } => {
                 Some(details.clone())
             }
             ApiError::InvalidGuid { field } => Some(vec![(

@@ -46,12 +46,6 @@ impl Ids {
         }
     }
 
-    /// Starts the sequences again, so that a seeded run after a reset repeats its ids.
-    pub fn reset(&self) {
-        self.uuids.store(0, Ordering::Relaxed);
-        self.requests.store(0, Ordering::Relaxed);
-    }
-
     /// A version 4 uuid. The first 64 random bits are a bijection of the counter, placed
     /// around the version and variant bits, so two calls never collide.
     pub fn uuid(&self) -> Uuid {

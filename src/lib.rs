@@ -20,6 +20,7 @@
 pub mod auth;
 pub mod banner;
 pub mod body;
+pub mod callbacks;
 pub mod clock;
 pub mod config;
 pub mod control;
@@ -33,6 +34,7 @@ pub mod journal;
 pub mod json;
 pub mod logging;
 pub mod memory;
+pub mod persist;
 pub mod pipeline;
 pub mod profiles;
 pub mod request;

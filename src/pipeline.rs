@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Caller, Need};
 use crate::body;
+use crate::callbacks;
 use crate::clock::Timestamp;
 use crate::control;
 use crate::error::{messages, ApiError};
@@ -23,12 +24,12 @@ use crate::idempotency::{self, Begin, Fingerprint, IdempotencyKey, MismatchMode,
 use crate::ids::RequestId;
 use crate::journal::{self, Entry, Kind};
 use crate::json::Json;
-use crate::profiles::create;
+use crate::profiles::{complete, create, delete, list, retrieve, update};
 use crate::request::Request;
 use crate::response::{
     self, Fault, Meta, Reply, IDEMPOTENT_REPLAYED, X_ORIGINAL_REQUEST_ID, X_PROFILE_ID,
 };
-use crate::route::{self, Route};
+use crate::route::{self, BodyUse, Route};
 use crate::scenarios::{self, Action};
 use crate::state::App;
 
@@ -110,14 +111,19 @@ async fn respond(
     req: &Request,
     trace: &mut Trace,
 ) -> Result<Reply, ApiError> {
+    // The control API's paths, known or not, are not part of what clients sent the API.
+    trace.control = route::is_control(&req.path);
     let route = route::resolve(&req.method, &req.path)?;
     let need = match route {
         Route::Control(control) => {
-            trace.control = true;
             control::admit(app, &control, req)?;
             return control::handle(app, ctx, control, req);
         }
-        Route::CreateProfile => Need::Mutate,
+        Route::ListProfiles | Route::RetrieveProfile(_) => Need::Read,
+        Route::CreateProfile
+        | Route::UpdateProfile(_)
+        | Route::DeleteProfile(_)
+        | Route::CompleteProfile(_) => Need::Mutate,
     };
     let caller = auth::authenticate(
         &app.directory,
@@ -127,9 +133,17 @@ async fn respond(
         need,
     )?;
     trace.organization_id = Some(caller.organization.id);
-    let key = idempotency::key_of(req)?;
+    // Reads ignore the header: replaying a read would only hide changes.
+    let key = match need {
+        Need::Read => None,
+        Need::Mutate => idempotency::key_of(req)?,
+    };
     trace.idempotency_key = key.as_ref().map(|k| k.as_str().to_owned());
-    let body = route.has_body().then(|| body::object(req));
+    let body = match route.body() {
+        BodyUse::Required => Some(body::object(req)),
+        BodyUse::Optional if !req.body.is_empty() => Some(body::object(req)),
+        BodyUse::Optional | BodyUse::None => None,
+    };
     if let (Some(Ok(doc)), true) = (&body, app.journal.is_enabled()) {
         trace.body = Some(journal::redact_body(doc));
     }
@@ -308,16 +322,52 @@ fn execute(
     route: &Route,
     body: Option<Json<'_>>,
 ) -> Reply {
-    let result = match route {
-        Route::CreateProfile => body
-            .ok_or_else(missing_body)
-            .and_then(|doc| create::validate(&doc, ctx.now))
-            .and_then(|input| {
-                create::execute(ctx, &app.profiles, &app.ids, &caller.organization, input)
-            }),
-        Route::Control(_) => unreachable!("the control API is answered before authentication"),
-    };
+    let result = endpoint(app, ctx, caller, route, body);
     result.unwrap_or_else(|err| response::error(ctx.meta(), &err))
+}
+
+fn endpoint(
+    app: &App,
+    ctx: &Context,
+    caller: &Caller,
+    route: &Route,
+    body: Option<Json<'_>>,
+) -> Result<Reply, ApiError> {
+    let profiles = &app.profiles;
+    match route {
+        Route::ListProfiles => list::execute(ctx, profiles, caller),
+        Route::CreateProfile => {
+            let input = create::validate(&body.ok_or_else(missing_body)?, ctx.now)?;
+            create::execute(ctx, profiles, &app.ids, &caller.organization, input)
+        }
+        Route::RetrieveProfile(id) => retrieve::execute(ctx, profiles, caller, id.require()?),
+        Route::UpdateProfile(id) => {
+            let id = id.require()?;
+            update::execute(
+                ctx,
+                profiles,
+                &app.ids,
+                caller,
+                id,
+                &body.ok_or_else(missing_body)?,
+            )
+        }
+        Route::DeleteProfile(id) => {
+            let id = id.require()?;
+            let input = delete::validate(body.as_ref())?;
+            delete::execute(ctx, profiles, caller, id, input)
+        }
+        Route::CompleteProfile(id) => {
+            let id = id.require()?;
+            let input = complete::validate(&body.ok_or_else(missing_body)?)?;
+            let (reply, callback) = complete::execute(ctx, profiles, caller, id, input)?;
+            if let Some(callback) = callback {
+                callbacks::schedule(app, callback);
+            }
+            Ok(reply)
+        }
+        Route::Control(_) => unreachable!("the control API is answered before authentication"),
+    }
 }
 
 fn missing_body() -> ApiError {

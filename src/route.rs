@@ -2,14 +2,22 @@
 //!
 //! Paths match case-insensitively and ignore one trailing slash, as the real API's router
 //! does. A path that exists with other methods answers 405 with those methods in `allow`.
+//! Path parameters are parsed here, into typed values.
 
 use http::Method;
+
+use uuid::Uuid;
 
 use crate::error::{ApiError, Operation};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
+    ListProfiles,
     CreateProfile,
+    RetrieveProfile(PathId),
+    UpdateProfile(PathId),
+    DeleteProfile(PathId),
+    CompleteProfile(PathId),
     /// The mock's own control API under `/_mock/` (CONTRACT §9).
     Control(Control),
 }
@@ -40,17 +48,59 @@ pub enum Control {
     Fixtures,
 }
 
+/// A `{profileId}` path segment: a UUID or not. A malformed one is reported by the endpoint,
+/// after authentication, because the contract checks the caller first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathId {
+    Valid(Uuid),
+    Invalid,
+}
+
+impl PathId {
+    fn parse(segment: &str) -> PathId {
+        Uuid::try_parse(segment).map_or(PathId::Invalid, PathId::Valid)
+    }
+
+    /// The id, or the 400 `VALIDATION_003` for a malformed one.
+    pub fn require(self) -> Result<Uuid, ApiError> {
+        match self {
+            PathId::Valid(id) => Ok(id),
+            PathId::Invalid => Err(ApiError::InvalidGuid { field: "profileId" }),
+        }
+    }
+}
+
+/// What a route does with a request body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyUse {
+    None,
+    /// A JSON object, required.
+    Required,
+    /// A JSON object if there is a body (DELETE: the SDKs send `{}` or `{"sandbox": true}`).
+    Optional,
+}
+
 impl Route {
-    /// The operation a scripted 500 names.
+    /// The operation a 500 names.
     pub fn operation(&self) -> Operation {
         match self {
+            Route::ListProfiles => Operation::List,
+            Route::RetrieveProfile(_) => Operation::Retrieve,
+            Route::UpdateProfile(_) => Operation::Update,
+            Route::DeleteProfile(_) => Operation::Delete,
+            Route::CompleteProfile(_) => Operation::Complete,
             Route::CreateProfile | Route::Control(_) => Operation::Create,
         }
     }
 
-    /// Whether the request carries a JSON body the route reads.
-    pub fn has_body(&self) -> bool {
-        matches!(self, Route::CreateProfile)
+    pub fn body(&self) -> BodyUse {
+        match self {
+            Route::CreateProfile | Route::UpdateProfile(_) | Route::CompleteProfile(_) => {
+                BodyUse::Required
+            }
+            Route::DeleteProfile(_) => BodyUse::Optional,
+            Route::ListProfiles | Route::RetrieveProfile(_) | Route::Control(_) => BodyUse::None,
+        }
     }
 }
 
@@ -70,8 +120,31 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     let one = |wanted: Method, route: Route| (*m == wanted).then_some(route);
 
     let (allow, route): (&'static str, Option<Route>) = match segments.as_slice() {
-        [v3, profiles] if is(v3, "v3") && is(profiles, "profiles") => {
-            ("POST", one(Method::POST, Route::CreateProfile))
+        [v3, profiles] if is(v3, "v3") && is(profiles, "profiles") => (
+            "GET, POST",
+            match *m {
+                Method::GET => Some(Route::ListProfiles),
+                Method::POST => Some(Route::CreateProfile),
+                _ => None,
+            },
+        ),
+        [v3, profiles, id] if is(v3, "v3") && is(profiles, "profiles") => {
+            let id = PathId::parse(id);
+            (
+                "GET, PATCH, DELETE",
+                match *m {
+                    Method::GET => Some(Route::RetrieveProfile(id)),
+                    Method::PATCH => Some(Route::UpdateProfile(id)),
+                    Method::DELETE => Some(Route::DeleteProfile(id)),
+                    _ => None,
+                },
+            )
+        }
+        [v3, profiles, id, complete]
+            if is(v3, "v3") && is(profiles, "profiles") && is(complete, "complete") =>
+        {
+            let id = PathId::parse(id);
+            ("POST", one(Method::POST, Route::CompleteProfile(id)))
         }
         [mock, rest @ ..] if is(mock, "_mock") => {
             let control = |route: Control| Route::Control(route);
@@ -126,6 +199,12 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     })
 }
 
+/// Whether a path is under `/_mock/`, the control API's prefix.
+pub fn is_control(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    first.eq_ignore_ascii_case("_mock")
+}
+
 fn not_found(method: &Method, path: &str) -> ApiError {
     ApiError::RouteNotFound {
         method: method.to_string(),
@@ -160,6 +239,13 @@ mod tests {
         ));
         assert!(matches!(
             resolve(&Method::PUT, "/v3/profiles"),
+            Err(ApiError::MethodNotAllowed {
+                allow: "GET, POST",
+                ..
+            })
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/v3/profiles/x/complete"),
             Err(ApiError::MethodNotAllowed { allow: "POST", .. })
         ));
         assert!(matches!(
@@ -180,6 +266,37 @@ mod tests {
         assert_eq!(
             resolve(&Method::GET, "/_mock/health"),
             Ok(Route::Control(Control::Health))
+        );
+    }
+}
+
+#[cfg(test)]
+mod profile_routes {
+    use super::*;
+
+    #[test]
+    fn profile_ids_are_parsed_in_the_path() {
+        let id = "770e8400-e29b-41d4-a716-446655440001";
+        let parsed = PathId::Valid(Uuid::parse_str(id).unwrap());
+        assert_eq!(
+            resolve(&Method::GET, &format!("/v3/profiles/{id}")),
+            Ok(Route::RetrieveProfile(parsed))
+        );
+        assert_eq!(
+            resolve(&Method::PATCH, &format!("/v3/profiles/{id}/")),
+            Ok(Route::UpdateProfile(parsed))
+        );
+        assert_eq!(
+            resolve(&Method::POST, &format!("/v3/profiles/{id}/complete")),
+            Ok(Route::CompleteProfile(parsed))
+        );
+        assert_eq!(
+            resolve(&Method::DELETE, "/v3/profiles/nope"),
+            Ok(Route::DeleteProfile(PathId::Invalid))
+        );
+        assert_eq!(
+            PathId::Invalid.require(),
+            Err(ApiError::InvalidGuid { field: "profileId" })
         );
     }
 }

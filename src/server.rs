@@ -26,6 +26,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::error::Operation;
 use crate::memory;
+use crate::persist;
 use crate::pipeline::{self, Answer};
 use crate::request::Request;
 use crate::response::{Fault, X_REQUEST_ID};
@@ -116,6 +117,12 @@ impl Server {
             .is_err()
         {
             tracing::warn!("shutdown grace period over; dropping remaining connections");
+        }
+        if let Some(path) = &app.config.state_file {
+            match persist::save(&app, path) {
+                Ok(saved) => tracing::info!(saved, path = %path.display(), "state file saved"),
+                Err(problem) => tracing::error!(%problem, "state file not saved"),
+            }
         }
     }
 }

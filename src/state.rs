@@ -8,6 +8,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::callbacks::Sender;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::directory::Directory;
@@ -16,6 +17,7 @@ use crate::idempotency::IdempotencyStore;
 use crate::ids::Ids;
 use crate::journal::Journal;
 use crate::memory;
+use crate::persist;
 use crate::profiles::store::{ProfileStore, StoredProfile};
 use crate::scenarios::{self, Scenarios};
 
@@ -35,6 +37,7 @@ pub struct State {
     pub idempotency: Arc<IdempotencyStore>,
     pub scenarios: Scenarios,
     pub journal: Journal,
+    pub callbacks: Sender,
 }
 
 impl App {
@@ -58,6 +61,7 @@ impl App {
             idempotency: Arc::new(IdempotencyStore::new(config.idempotency.clone())),
             scenarios: Scenarios::new(scenarios),
             journal: Journal::new(config.journal_size),
+            callbacks: Sender::default(),
             directory: Directory::new(fixtures.default_organization),
             profiles: ProfileStore::default(),
             config,
@@ -66,6 +70,10 @@ impl App {
             fixtures,
         }));
         app.load_fixtures();
+        if let Some(path) = &app.config.state_file {
+            let loaded = persist::load(&app, path)?;
+            tracing::info!(loaded, path = %path.display(), "state file loaded");
+        }
         Ok(app)
     }
 
@@ -79,15 +87,15 @@ impl App {
     }
 
     /// Back to the fixtures (the control API's reset): minted organizations, runtime profiles,
-    /// idempotency records, scenario counters and the journal go; the clock and the id
-    /// sequences start again. Scenarios added at run time stay: they are configuration.
+    /// idempotency records, scenario counters and the journal go, and the clock is back on
+    /// system time. Scenarios added at run time stay: they are configuration. The id sequences
+    /// go on: an id or a minted key from before the reset must never come back.
     pub fn reset(&self) {
         self.load_fixtures();
         self.idempotency.clear();
         self.scenarios.reset_counters();
         self.journal.clear();
         self.clock.reset();
-        self.ids.reset();
         memory::release();
     }
 }

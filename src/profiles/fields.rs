@@ -5,6 +5,8 @@
 //! `null` members, so the rules themselves are written once, here. Messages quote no value a
 //! client sent: a card number in a message would be a leak.
 
+use uuid::Uuid;
+
 use crate::clock::Timestamp;
 use crate::secret::Secret;
 use crate::validate::{char_len, is_e164, is_email, is_http_url, Object, Problems, Read};
@@ -474,6 +476,32 @@ fn destination_countries(
         }
     }
     ok.then_some(countries)
+}
+
+/// An E.164 phone number member (`sending_phone_number`, `whatsapp_phone_number`).
+pub fn phone_number(obj: &Object<'_, '_>, p: &mut Problems, name: &str) -> Read<String> {
+    let path = obj.path(name);
+    owned(obj.string(p, name)).check(
+        p,
+        &path,
+        |s| is_e164(s),
+        || format!("{path} must be in E.164 format (e.g. '+12025551234')"),
+    )
+}
+
+/// A member naming another profile by id; whether that profile exists is the caller's check.
+pub fn profile_reference(obj: &Object<'_, '_>, p: &mut Problems, name: &str) -> Read<Uuid> {
+    match obj.string(p, name) {
+        Read::Value(text) => match Uuid::try_parse(text) {
+            Ok(id) => Read::Value(id),
+            Err(_) => {
+                let path = obj.path(name);
+                p.add(&path, format!("{path} must be a profile id (a UUID)"));
+                Read::Invalid
+            }
+        },
+        other => other.map(|_| Uuid::nil()),
+    }
 }
 
 /// An optional enum member, exact and case-sensitive.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Profile {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -36,7 +36,8 @@ pub struct Profile {
     pub waba_id: Option<String>,
     pub billing_contact: Option<BillingContact>,
     pub brand: Option<Brand>,
-    /// Soft deletion: a deleted profile stays, answers 404, and is not listed.
+    /// Soft deletion: a deleted profile stays, answers 404, and is not listed. Not part of
+    /// the answer; the state file keeps it beside the profile.
     #[serde(skip)]
     pub deleted_at: Option<Timestamp>,
 }
@@ -49,7 +50,7 @@ pub enum ProfileStatus {
     Completed,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingModel {
     Profile,
@@ -75,7 +76,7 @@ impl BillingModel {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BillingContact {
     pub name: String,
     pub email: String,
@@ -84,7 +85,7 @@ pub struct BillingContact {
 }
 
 /// A brand as the response shows it: snake_case, TCR fields null until it is submitted.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Brand {
     pub id: Uuid,
     pub tcr_brand_id: Option<String>,
@@ -102,7 +103,7 @@ pub struct Brand {
     pub compliance: BrandCompliance,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BrandContact {
     pub name: String,
     pub business_name: Option<String>,
@@ -112,7 +113,7 @@ pub struct BrandContact {
     pub phone_country_code: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BrandBusiness {
     pub legal_name: Option<String>,
     pub tax_id: Option<String>,
@@ -127,7 +128,7 @@ pub struct BrandBusiness {
     pub country_of_registration: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BrandCompliance {
     pub vertical: String,
     pub brand_relationship: String,
@@ -140,7 +141,7 @@ pub struct BrandCompliance {
 }
 
 /// Items keep the request's camelCase `isMain`, as the documentation shows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DestinationCountry {
     pub id: String,
     #[serde(rename = "isMain")]

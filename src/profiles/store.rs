@@ -14,7 +14,9 @@ use bytes::Bytes;
 use dashmap::DashMap;
 use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::clock::Timestamp;
+use crate::error::ApiError;
 
 use super::model::Profile;
 
@@ -23,7 +25,7 @@ pub struct StoredProfile {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub created_at: Timestamp,
-    pub deleted: bool,
+    pub deleted_at: Option<Timestamp>,
     /// The profile's `ProfileDetail` JSON.
     pub json: Bytes,
 }
@@ -35,9 +37,18 @@ impl StoredProfile {
             id: profile.id,
             organization_id: profile.organization_id,
             created_at: profile.created_at,
-            deleted: profile.deleted_at.is_some(),
+            deleted_at: profile.deleted_at,
             json,
         }
+    }
+
+    /// The profile back as a value, to change it.
+    pub fn profile(&self) -> Profile {
+        // The bytes were written from a Profile by this process: they read back.
+        let mut profile: Profile =
+            serde_json::from_slice(&self.json).expect("a stored profile reads back");
+        profile.deleted_at = self.deleted_at;
+        profile
     }
 
     /// Renders `profile` on its own (fixtures, updates that answer something else).
@@ -63,7 +74,58 @@ impl ProfileStore {
         self.profiles
             .get(&id)
             .map(|entry| Arc::clone(entry.value()))
-            .filter(|p| p.organization_id == org && !p.deleted)
+            .filter(|p| p.organization_id == org && p.deleted_at.is_none())
+    }
+
+    /// A live profile the caller may see: of its organization, and within its narrowing.
+    pub fn visible(&self, caller: &Caller, id: Uuid) -> Option<Arc<StoredProfile>> {
+        self.live(caller.organization.id, id)
+            .filter(|_| caller.sees(id))
+    }
+
+    /// Changes a profile the caller may see, atomically: `change` gets the current value
+    /// under the shard's lock and answers the new one (`None`: leave it) and a result, or an
+    /// error, changing nothing. `change` must not touch this store: it runs under its lock.
+    pub fn modify<T>(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        change: impl FnOnce(&StoredProfile) -> Result<(Option<StoredProfile>, T), ApiError>,
+    ) -> Result<T, ApiError> {
+        let org = caller.organization.id;
+        let mut entry = self
+            .profiles
+            .get_mut(&id)
+            .filter(|e| e.organization_id == org && e.deleted_at.is_none() && caller.sees(id))
+            .ok_or(ApiError::ProfileNotFound)?;
+        let (next, answer) = change(entry.value())?;
+        if let Some(next) = next {
+            *entry.value_mut() = Arc::new(next);
+        }
+        Ok(answer)
+    }
+
+    /// Organization `org`'s live profiles, newest first.
+    pub fn list_live(&self, org: Uuid) -> Vec<Arc<StoredProfile>> {
+        let mut found: Vec<Arc<StoredProfile>> = self
+            .profiles
+            .iter()
+            .filter(|e| e.organization_id == org && e.deleted_at.is_none())
+            .map(|e| Arc::clone(e.value()))
+            .collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        found
+    }
+
+    /// Every profile, deleted ones included (for the state file).
+    pub fn all(&self) -> Vec<Arc<StoredProfile>> {
+        let mut all: Vec<_> = self
+            .profiles
+            .iter()
+            .map(|e| Arc::clone(e.value()))
+            .collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        all
     }
 
     /// Forgets every profile (the control API's reset, before the fixtures go back in).

@@ -41,7 +41,7 @@ async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
         .await;
 
     reply.assert_error(405, "METHOD_NOT_ALLOWED");
-    assert_eq!(reply.header("allow"), Some("POST"));
+    assert_eq!(reply.header("allow"), Some("GET, POST"));
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod binary;
+mod control;
 mod create;
 mod http;
 mod idempotency;
