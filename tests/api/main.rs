@@ -8,6 +8,8 @@ mod control;
 mod create;
 mod http;
 mod idempotency;
+mod profiles;
 mod scenarios;
 mod secrets;
+mod update;
 mod validation;

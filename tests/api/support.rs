@@ -354,3 +354,62 @@ pub async fn connection_breaks(
     );
     app.raw(request.as_bytes(), Duration::from_secs(3)).await
 }
+
+/// A webhook receiver on `127.0.0.1:0`: answers the listed statuses in turn (then 200) and
+/// keeps every body it received.
+pub struct Hook {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Value>>>,
+}
+
+pub async fn spawn_hook(statuses: Vec<u16>) -> Hook {
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let statuses = Arc::new(Mutex::new(std::collections::VecDeque::from(statuses)));
+    let sink = Arc::clone(&received);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (sink, statuses) = (Arc::clone(&sink), Arc::clone(&statuses));
+            tokio::spawn(async move {
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let (sink, statuses) = (Arc::clone(&sink), Arc::clone(&statuses));
+                    async move {
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        sink.lock()
+                            .unwrap()
+                            .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                        let status = statuses.lock().unwrap().pop_front().unwrap_or(200);
+                        let mut response = hyper::Response::new(Full::new(Bytes::new()));
+                        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Hook { url, received }
+}
+
+impl Hook {
+    /// The bodies received once `count` have arrived (or after five seconds).
+    pub async fn wait_for(&self, count: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            if self.received.lock().unwrap().len() >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received.lock().unwrap().clone()
+    }
+}
