@@ -151,6 +151,15 @@ async fn attempt_once(sender: &Sender, url: &str, body: Bytes) -> Result<u16, St
         .unwrap_or_else(|_| Err(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())))
 }
 
+fn callback_headers() -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    headers
+}
+
 fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, note: String) {
     app.journal.record(Entry {
         seq: app.journal.next_seq(),
@@ -160,8 +169,8 @@ fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, not
         method: "POST".into(),
         path: callback.url.clone(),
         query: None,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: Some(String::from_utf8_lossy(body).into_owned()),
+        headers: callback_headers(),
+        body: Some(std::sync::Arc::from(String::from_utf8_lossy(body).as_ref())),
         body_bytes: body.len(),
         status,
         note: Some(note),

@@ -13,7 +13,6 @@
 //! because the time to live is one value, so a sweep pops only what has expired.
 
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -81,66 +80,135 @@ pub struct Scope {
     pub key: IdempotencyKey,
 }
 
-/// What identifies "the same request": method, route path and the body's canonical form (key
-/// order and whitespace do not matter). Headers are not part of it: retries change some.
+/// What identifies "the same request": method, route path and body, never headers (retries
+/// change some). Two fingerprints serve: the raw one, over the body's bytes, costs one pass
+/// and settles the usual retry (the same bytes again) without parsing anything; the
+/// canonical one, over the parsed document, ignores key order and whitespace and settles the
+/// rest. Either is 64 bits: two different requests share one with a chance of 2^-64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fingerprint(u64, u64);
+pub struct RawPrint(u64);
 
-impl Fingerprint {
-    /// `body` is the parsed document when the body parsed, else the raw bytes are used.
-    pub fn of(
-        method: &http::Method,
-        path: &str,
-        body: Option<&Json<'_>>,
-        raw: &[u8],
-    ) -> Fingerprint {
-        let mut halves = [DefaultHasher::new(), DefaultHasher::new()];
-        for (i, h) in halves.iter_mut().enumerate() {
-            i.hash(h);
-            method.as_str().hash(h);
-            path.to_ascii_lowercase().trim_end_matches('/').hash(h);
-            match body {
-                Some(doc) => canonical_hash(doc).hash(h),
-                None => raw.hash(h),
-            }
-        }
-        Fingerprint(halves[0].finish(), halves[1].finish())
+impl RawPrint {
+    pub fn of(method: &http::Method, path: &str, body: &[u8]) -> RawPrint {
+        let mut h = Fx::default();
+        request_line(&mut h, method, path);
+        h.write(body);
+        RawPrint(h.finish())
     }
+}
+
+/// The canonical fingerprint; `body` is the parsed document, or `None` when the body did not
+/// parse (then its bytes stand for it).
+pub fn canonical(method: &http::Method, path: &str, body: Option<&Json<'_>>, raw: &[u8]) -> u64 {
+    let mut h = Fx::default();
+    request_line(&mut h, method, path);
+    match body {
+        Some(doc) => h.write_u64(canonical_hash(doc)),
+        None => {
+            h.write_u8(0xff);
+            h.write(raw);
+        }
+    }
+    h.finish()
+}
+
+fn request_line(h: &mut Fx, method: &http::Method, path: &str) {
+    h.write(method.as_str().as_bytes());
+    h.write_u8(b' ');
+    // The router ignores case and one trailing slash, so the fingerprint does too.
+    for b in path.trim_end_matches('/').bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.write_u8(b'\n');
 }
 
 /// A hash of a document that ignores the order of object members: each member hashes on its
 /// own and the members' hashes are added, which commutes.
 fn canonical_hash(doc: &Json<'_>) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = Fx::default();
     match doc {
-        Json::Null => 0u8.hash(&mut h),
-        Json::Bool(b) => (1u8, b).hash(&mut h),
-        Json::Number(n) => {
-            2u8.hash(&mut h);
-            match n {
-                Number::Unsigned(v) => (0u8, v).hash(&mut h),
-                Number::Signed(v) => (1u8, v).hash(&mut h),
-                Number::Float(v) => (2u8, v.to_bits()).hash(&mut h),
-            }
+        Json::Null => h.write_u8(0),
+        Json::Bool(b) => h.write_u8(1 + u8::from(*b)),
+        Json::Number(Number::Unsigned(v)) => {
+            h.write_u8(3);
+            h.write_u64(*v);
         }
-        Json::String(s) => (3u8, s.as_ref()).hash(&mut h),
+        Json::Number(Number::Signed(v)) => {
+            h.write_u8(4);
+            h.write_u64(*v as u64);
+        }
+        Json::Number(Number::Float(v)) => {
+            h.write_u8(5);
+            h.write_u64(v.to_bits());
+        }
+        Json::String(text) => {
+            h.write_u8(6);
+            h.write(text.as_bytes());
+        }
         Json::Array(items) => {
-            (4u8, items.len()).hash(&mut h);
+            h.write_u8(7);
+            h.write_u64(items.len() as u64);
             for item in items {
-                canonical_hash(item).hash(&mut h);
+                h.write_u64(canonical_hash(item));
             }
         }
         Json::Object(members) => {
             let mut sum = 0u64;
             for (key, value) in members {
-                let mut member = DefaultHasher::new();
-                (key.as_ref(), canonical_hash(value)).hash(&mut member);
+                let mut member = Fx::default();
+                member.write(key.as_bytes());
+                member.write_u64(canonical_hash(value));
                 sum = sum.wrapping_add(member.finish());
             }
-            (5u8, members.len(), sum).hash(&mut h);
+            h.write_u8(8);
+            h.write_u64(members.len() as u64);
+            h.write_u64(sum);
         }
     }
     h.finish()
+}
+
+/// A fast, non-cryptographic hasher (the rustc "Fx" mix, eight bytes at a time) with a final
+/// avalanche, so that nearby inputs land far apart. Fingerprints need no defence against a
+/// client crafting collisions: a mock's client only hurts itself.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Fx {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        self.mix(u64::from_le_bytes(word) ^ ((bytes.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.mix(u64::from(byte));
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.mix(word);
+    }
+
+    fn finish(&self) -> u64 {
+        // splitmix64's finaliser.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
 }
 
 /// `--idempotency-mismatch`: what a key reused for a different request gets.
@@ -178,18 +246,23 @@ pub struct Stored {
     pub headers: HeaderMap,
     pub body: Option<Bytes>,
     pub request_id: String,
+    /// The request's canonical fingerprint, for a retry whose bytes differ.
+    pub canonical: u64,
+    /// The request's body as the journal shows it, for a retry with the same bytes, which is
+    /// answered without parsing its body.
+    pub journal_body: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
 enum Slot {
     Running {
-        fingerprint: Fingerprint,
+        raw: RawPrint,
         token: u64,
         /// Dropped when the request completes or is abandoned; waiters see the channel close.
         done: watch::Receiver<()>,
     },
     Done {
-        fingerprint: Fingerprint,
+        raw: RawPrint,
         expires_at: Timestamp,
         stored: Arc<Stored>,
     },
@@ -200,10 +273,11 @@ enum Slot {
 pub enum Begin {
     /// First use of the key: execute, then hand the answer to `complete`.
     Proceed(InFlight),
-    /// The key holds a final answer for this very request.
+    /// The key holds a final answer for a request with these very bytes.
     Replay(Arc<Stored>),
-    /// The key holds a final answer for a different request.
-    Mismatch(Arc<Stored>),
+    /// The key holds a final answer for a request with other bytes: the same request if
+    /// the canonical fingerprints agree, else a different one.
+    Compare(Arc<Stored>),
     /// A request with the key is running; wait for the channel to close, then begin again.
     Wait(watch::Receiver<()>),
     /// The store is full of unexpired keys: 503, nothing executed.
@@ -244,13 +318,8 @@ impl IdempotencyStore {
         self.len() == 0
     }
 
-    pub fn begin(
-        self: &Arc<Self>,
-        scope: Scope,
-        fingerprint: Fingerprint,
-        now: Timestamp,
-    ) -> Begin {
-        if let Some(outcome) = self.existing(&scope, fingerprint, now) {
+    pub fn begin(self: &Arc<Self>, scope: Scope, raw: RawPrint, now: Timestamp) -> Begin {
+        if let Some(outcome) = self.existing(&scope, raw, now) {
             return outcome;
         }
         if !self.reserve(now) {
@@ -263,15 +332,15 @@ impl IdempotencyStore {
                 self.used.fetch_sub(1, Ordering::Relaxed);
                 match occupied.get() {
                     Slot::Done { expires_at, .. } if *expires_at <= now => {
-                        let (flight, slot) = self.start(scope, fingerprint);
+                        let (flight, slot) = self.start(scope, raw);
                         occupied.insert(slot);
                         Begin::Proceed(flight)
                     }
-                    slot => self.decide(slot, fingerprint),
+                    slot => self.decide(slot, raw),
                 }
             }
             Entry::Vacant(vacant) => {
-                let (flight, slot) = self.start(scope, fingerprint);
+                let (flight, slot) = self.start(scope, raw);
                 vacant.insert(slot);
                 Begin::Proceed(flight)
             }
@@ -279,32 +348,32 @@ impl IdempotencyStore {
     }
 
     /// The outcome for a key already in the map, if it is there and not expired.
-    fn existing(&self, scope: &Scope, fingerprint: Fingerprint, now: Timestamp) -> Option<Begin> {
+    fn existing(&self, scope: &Scope, raw: RawPrint, now: Timestamp) -> Option<Begin> {
         let slot = self.slots.get(scope)?;
         match slot.value() {
             Slot::Done { expires_at, .. } if *expires_at <= now => None,
-            other => Some(self.decide(other, fingerprint)),
+            other => Some(self.decide(other, raw)),
         }
     }
 
-    fn decide(&self, slot: &Slot, fingerprint: Fingerprint) -> Begin {
+    fn decide(&self, slot: &Slot, raw: RawPrint) -> Begin {
         match slot {
             Slot::Running { done, .. } => Begin::Wait(done.clone()),
             Slot::Done {
-                fingerprint: stored_print,
+                raw: stored_raw,
                 stored,
                 ..
             } => {
-                if *stored_print == fingerprint {
+                if *stored_raw == raw {
                     Begin::Replay(Arc::clone(stored))
                 } else {
-                    Begin::Mismatch(Arc::clone(stored))
+                    Begin::Compare(Arc::clone(stored))
                 }
             }
         }
     }
 
-    fn start(self: &Arc<Self>, scope: Scope, fingerprint: Fingerprint) -> (InFlight, Slot) {
+    fn start(self: &Arc<Self>, scope: Scope, raw: RawPrint) -> (InFlight, Slot) {
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
         let (sender, done) = watch::channel(());
         let flight = InFlight {
@@ -313,14 +382,7 @@ impl IdempotencyStore {
             token,
             _done: sender,
         };
-        (
-            flight,
-            Slot::Running {
-                fingerprint,
-                token,
-                done,
-            },
-        )
+        (flight, Slot::Running { raw, token, done })
     }
 
     /// Takes one unit of capacity, sweeping expired keys first when the store looks full.
@@ -395,12 +457,8 @@ impl IdempotencyStore {
         let Entry::Occupied(mut occupied) = self.slots.entry(scope.clone()) else {
             return;
         };
-        let fingerprint = match occupied.get() {
-            Slot::Running {
-                token: t,
-                fingerprint,
-                ..
-            } if *t == token => *fingerprint,
+        let raw = match occupied.get() {
+            Slot::Running { token: t, raw, .. } if *t == token => *raw,
             // Not ours any more (a reset cleared it and another request took the key).
             _ => return,
         };
@@ -408,7 +466,7 @@ impl IdempotencyStore {
             Some((stored, now)) => {
                 let expires_at = Timestamp(now.0 + ttl_of(&self.settings));
                 occupied.insert(Slot::Done {
-                    fingerprint,
+                    raw,
                     expires_at,
                     stored,
                 });
@@ -448,29 +506,39 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// Stores `reply` for replay if it is final, else releases the key; `store` overrides the
-    /// rule either way (a scenario's step may ask for its injected failure to be stored).
-    pub fn complete(
-        mut self,
-        reply: &Reply,
-        request_id: &str,
-        now: Timestamp,
-        store: Option<bool>,
-    ) {
+    /// Stores the answer for replay if it is final, else releases the key; `store` overrides
+    /// the rule either way (a scenario's step may ask for its injected failure to be stored).
+    pub fn complete(mut self, done: Completion<'_>) {
         let Some(scope) = self.scope.take() else {
             return;
         };
-        let outcome = store.unwrap_or_else(|| is_final(reply.status)).then(|| {
-            let stored = Stored {
-                status: reply.status,
-                headers: reply.headers.clone(),
-                body: reply.body.clone(),
-                request_id: request_id.to_owned(),
-            };
-            (Arc::new(stored), now)
-        });
+        let outcome = done
+            .store
+            .unwrap_or_else(|| is_final(done.reply.status))
+            .then(|| {
+                let stored = Stored {
+                    status: done.reply.status,
+                    headers: done.reply.headers.clone(),
+                    body: done.reply.body.clone(),
+                    request_id: done.request_id.to_owned(),
+                    canonical: done.canonical,
+                    journal_body: done.journal_body,
+                };
+                (Arc::new(stored), done.now)
+            });
         self.store.finish(scope, self.token, outcome);
     }
+}
+
+/// What a finished request leaves for its retries.
+pub struct Completion<'a> {
+    pub reply: &'a Reply,
+    pub request_id: &'a str,
+    pub now: Timestamp,
+    /// A scenario's override of the storing rule; `None` stores final answers.
+    pub store: Option<bool>,
+    pub canonical: u64,
+    pub journal_body: Option<Arc<str>>,
 }
 
 impl Drop for InFlight {
@@ -510,7 +578,18 @@ mod tests {
         }))
     }
 
-    const PRINT: Fingerprint = Fingerprint(1, 2);
+    const PRINT: RawPrint = RawPrint(12);
+
+    fn done(reply: &Reply, now: Timestamp, store: Option<bool>) -> Completion<'_> {
+        Completion {
+            reply,
+            request_id: "req_0000000000",
+            now,
+            store,
+            canonical: 7,
+            journal_body: None,
+        }
+    }
 
     #[test]
     fn an_abandoned_request_releases_its_key() {
@@ -544,7 +623,7 @@ mod tests {
             panic!()
         };
 
-        flight.complete(&reply(200), "req_0000000000", now, None);
+        flight.complete(done(&reply(200), now, None));
 
         assert!(running.changed().await.is_err(), "the channel closed");
         assert!(matches!(
@@ -552,8 +631,8 @@ mod tests {
             Begin::Replay(_)
         ));
         assert!(matches!(
-            store.begin(scope("k"), Fingerprint(3, 4), now),
-            Begin::Mismatch(_)
+            store.begin(scope("k"), RawPrint(34), now),
+            Begin::Compare(_)
         ));
     }
 
@@ -578,17 +657,25 @@ mod tests {
             let Begin::Proceed(flight) = store.begin(scope(&key), PRINT, now) else {
                 panic!()
             };
-            flight.complete(&reply(status), "req_0000000000", now, None);
+            flight.complete(done(&reply(status), now, None));
             let replayed = matches!(store.begin(scope(&key), PRINT, now), Begin::Replay(_));
             assert_eq!(replayed, stored, "{status}");
         }
         let Begin::Proceed(flight) = store.begin(scope("forced"), PRINT, now) else {
             panic!()
         };
-        flight.complete(&reply(500), "req_0000000000", now, Some(true));
+        flight.complete(done(&reply(500), now, Some(true)));
         assert!(matches!(
             store.begin(scope("forced"), PRINT, now),
             Begin::Replay(_)
+        ));
+        let Begin::Proceed(flight) = store.begin(scope("never"), PRINT, now) else {
+            panic!()
+        };
+        flight.complete(done(&reply(200), now, Some(false)));
+        assert!(matches!(
+            store.begin(scope("never"), PRINT, now),
+            Begin::Proceed(_)
         ));
     }
 
@@ -600,7 +687,7 @@ mod tests {
             let Begin::Proceed(flight) = store.begin(scope(key), PRINT, clock.now()) else {
                 panic!()
             };
-            flight.complete(&reply(200), "req_0000000000", clock.now(), None);
+            flight.complete(done(&reply(200), clock.now(), None));
         }
         assert!(matches!(
             store.begin(scope("c"), PRINT, clock.now()),
@@ -629,5 +716,35 @@ mod tests {
         for bad in [&b""[..], &[b'a'; 256], b"a b", b"a.b", "é".as_bytes()] {
             assert!(key_of(&request(bad)).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_canonical_fingerprint_ignores_key_order_and_whitespace_but_not_values() {
+        let post = http::Method::POST;
+        let print = |body: &[u8]| {
+            let doc = crate::json::parse(body).unwrap();
+            canonical(&post, "/v3/profiles", Some(&doc), body)
+        };
+        let a = print(br#"{"name":"x","brand":{"a":1,"b":[1,2]}}"#);
+        assert_eq!(
+            a,
+            print(b"{ \"brand\": {\"b\": [1, 2], \"a\": 1}, \"name\": \"x\" }")
+        );
+        assert_ne!(a, print(br#"{"name":"y","brand":{"a":1,"b":[1,2]}}"#));
+        assert_ne!(a, print(br#"{"name":"x","brand":{"a":1,"b":[2,1]}}"#));
+        assert_ne!(a, print(br#"{"name":"x","brand":{"a":"1","b":[1,2]}}"#));
+        let doc = crate::json::parse(br#"{"name":"x"}"#).unwrap();
+        assert_eq!(
+            canonical(&post, "/V3/Profiles/", Some(&doc), b""),
+            canonical(&post, "/v3/profiles", Some(&doc), b"")
+        );
+        assert_ne!(
+            canonical(&http::Method::PATCH, "/v3/profiles", Some(&doc), b""),
+            canonical(&post, "/v3/profiles", Some(&doc), b"")
+        );
+        assert_ne!(
+            RawPrint::of(&post, "/v3/profiles", b"{}"),
+            RawPrint::of(&post, "/v3/profiles", b"{ }")
+        );
     }
 }

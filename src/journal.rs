@@ -13,6 +13,9 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use std::borrow::Cow;
+
+use http::{HeaderMap, HeaderValue};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
@@ -47,11 +50,12 @@ pub struct Entry {
     /// The path, or for a callback the URL called.
     pub path: String,
     pub query: Option<String>,
+    /// The request's headers, credentials already replaced by `[REDACTED]`.
     #[serde(serialize_with = "headers_as_object")]
-    pub headers: Vec<(String, String)>,
-    /// The body as redacted JSON text.
+    pub headers: HeaderMap,
+    /// The body as redacted JSON text (shared with the idempotency record of the request).
     #[serde(serialize_with = "raw_json")]
-    pub body: Option<String>,
+    pub body: Option<Arc<str>>,
     pub body_bytes: usize,
     /// The status answered (or, for a callback, received); `None` when the connection was
     /// closed without an answer.
@@ -66,15 +70,20 @@ pub struct Entry {
     pub api_key_hash: Option<u64>,
 }
 
-fn headers_as_object<S: Serializer>(headers: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
-    let mut map = s.serialize_map(Some(headers.len()))?;
-    for (name, value) in headers {
-        map.serialize_entry(name, value)?;
+fn headers_as_object<S: Serializer>(headers: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(headers.keys_len()))?;
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        map.serialize_entry(name.as_str(), &values.join(", "))?;
     }
     map.end()
 }
 
-fn raw_json<S: Serializer>(body: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+fn raw_json<S: Serializer>(body: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
     match body
         .as_deref()
         .map(serde_json::from_str::<&serde_json::value::RawValue>)
@@ -171,25 +180,75 @@ impl Journal {
     }
 }
 
-/// Request headers as the journal keeps them: credentials redacted.
-pub fn redact_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
-                REDACTED.to_owned()
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            (name.as_str().to_owned(), shown)
-        })
-        .collect()
+/// Request headers as the journal keeps them: credentials redacted. A copy of the map is
+/// cheap: header values share the bytes hyper read.
+pub fn redact_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut kept = headers.clone();
+    for name in SECRET_HEADERS {
+        if kept.contains_key(name) {
+            kept.insert(name, HeaderValue::from_static(REDACTED));
+        }
+    }
+    kept
 }
 
 /// A parsed body as JSON text with every secret value replaced by `[REDACTED]`.
-pub fn redact_body(doc: &Json<'_>) -> String {
-    // Writing a parsed document into a Vec cannot fail.
+///
+/// The usual case is cheap: the parser borrowed every string without escapes from `raw`, so a
+/// secret string's place in `raw` is known and the journal keeps `raw` with those places
+/// overwritten. A secret that is not such a string (a number, an escaped string) makes the
+/// journal re-write the whole document instead.
+pub fn redact_body(raw: &[u8], doc: &Json<'_>) -> String {
+    let mut spans = Vec::new();
+    if secret_spans(raw, doc, false, &mut spans) {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut from = 0;
+        for (start, end) in spans {
+            out.extend_from_slice(&raw[from..start]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            from = end;
+        }
+        out.extend_from_slice(&raw[from..]);
+        // `raw` parsed as JSON, so it is UTF-8, and only whole string contents were replaced.
+        if let Ok(text) = String::from_utf8(out) {
+            return text;
+        }
+    }
     serde_json::to_string(&Redacted { doc, all: false }).unwrap_or_default()
+}
+
+/// Collects the byte ranges of `raw` holding secret values, in order; `false` when a secret
+/// is not a string borrowed from `raw`, so that its place is unknown.
+fn secret_spans(raw: &[u8], doc: &Json<'_>, all: bool, spans: &mut Vec<(usize, usize)>) -> bool {
+    match doc {
+        Json::Object(members) => members.iter().all(|(key, value)| {
+            let secret_object = SECRET_OBJECTS.contains(&key.as_ref());
+            let secret = all || secret_object || SECRET_MEMBERS.contains(&key.as_ref());
+            match value {
+                Json::Object(_) | Json::Array(_) => {
+                    secret_spans(raw, value, all || secret_object, spans)
+                }
+                _ if !secret => true,
+                Json::String(Cow::Borrowed(text)) => match offset_in(raw, text) {
+                    Some(start) => {
+                        spans.push((start, start + text.len()));
+                        true
+                    }
+                    None => false,
+                },
+                _ => false,
+            }
+        }),
+        Json::Array(items) => items.iter().all(|item| secret_spans(raw, item, all, spans)),
+        Json::String(_) if all => false,
+        _ => true,
+    }
+}
+
+/// Where `text` starts inside `raw`, if it is a slice of it.
+fn offset_in(raw: &[u8], text: &str) -> Option<usize> {
+    let start = (text.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
+    (start + text.len() <= raw.len()).then_some(start)
 }
 
 struct Redacted<'d, 'a> {
@@ -240,23 +299,39 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_wherever_they_are() {
-        let doc = json::parse(
-            br#"{"name": "x", "payment_details": {"card_number": "4242424242424242", "expiry": "09/27",
+        let raw: &[u8] = br#"{"name": "x", "payment_details": {"card_number": "4242424242424242", "expiry": "09/27",
                  "cvc": "123", "zip_code": "10001", "extra": [1, {"n": "5555"}]},
                  "whatsapp_business_account": {"waba_id": "1", "access_token": "EAAsecret"},
-                 "nested": [{"card_number": 4242}]}"#,
-        )
-        .unwrap();
-        let text = redact_body(&doc);
+                 "nested": [{"card_number": 4242}]}"#;
+        let doc = json::parse(raw).unwrap();
+        let text = redact_body(raw, &doc);
         for secret in ["4242", "09/27", "123", "10001", "5555", "EAAsecret"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert!(text.contains(r#""waba_id":"1""#), "{text}");
         assert!(text.contains(r#""name":"x""#), "{text}");
-        let payment_scalar = json::parse(br#"{"payment_details": "4242424242424242"}"#).unwrap();
+        let raw = br#"{"payment_details": "4242424242424242"}"#;
+        let payment_scalar = json::parse(raw).unwrap();
         assert_eq!(
-            redact_body(&payment_scalar),
-            r#"{"payment_details":"[REDACTED]"}"#
+            redact_body(raw, &payment_scalar),
+            r#"{"payment_details": "[REDACTED]"}"#
+        );
+    }
+
+    #[test]
+    fn plain_string_secrets_are_overwritten_in_place_and_others_rewrite_the_body() {
+        let raw =
+            br#"{ "name" : "x", "whatsapp_business_account": {"access_token": "EAAsecret"} }"#;
+        let doc = json::parse(raw).unwrap();
+        assert_eq!(
+            redact_body(raw, &doc),
+            r#"{ "name" : "x", "whatsapp_business_account": {"access_token": "[REDACTED]"} }"#
+        );
+        let escaped = br#"{"name": "x", "payment_details": {"cvc": "1\u00323"}}"#;
+        let doc = json::parse(escaped).unwrap();
+        assert_eq!(
+            redact_body(escaped, &doc),
+            r#"{"name":"x","payment_details":{"cvc":"[REDACTED]"}}"#
         );
     }
 
@@ -288,7 +363,7 @@ mod tests {
             method: "POST".into(),
             path: "/v3/profiles".into(),
             query: None,
-            headers: Vec::new(),
+            headers: HeaderMap::new(),
             body: None,
             body_bytes: 0,
             status: Some(200),

@@ -20,7 +20,9 @@ use crate::callbacks;
 use crate::clock::Timestamp;
 use crate::control;
 use crate::error::{messages, ApiError};
-use crate::idempotency::{self, Begin, Fingerprint, IdempotencyKey, MismatchMode, Scope, Stored};
+use crate::idempotency::{
+    self, Begin, Completion, IdempotencyKey, MismatchMode, RawPrint, Scope, Stored,
+};
 use crate::ids::RequestId;
 use crate::journal::{self, Entry, Kind};
 use crate::json::Json;
@@ -72,7 +74,7 @@ struct Trace {
     scenario: Option<Arc<str>>,
     replayed: bool,
     /// The body as redacted JSON text.
-    body: Option<String>,
+    body: Option<Arc<str>>,
 }
 
 /// Answers one buffered request.
@@ -139,17 +141,12 @@ async fn respond(
         Need::Mutate => idempotency::key_of(req)?,
     };
     trace.idempotency_key = key.as_ref().map(|k| k.as_str().to_owned());
-    let body = match route.body() {
-        BodyUse::Required => Some(body::object(req)),
-        BodyUse::Optional if !req.body.is_empty() => Some(body::object(req)),
-        BodyUse::Optional | BodyUse::None => None,
-    };
-    if let (Some(Ok(doc)), true) = (&body, app.journal.is_enabled()) {
-        trace.body = Some(journal::redact_body(doc));
-    }
     let mut reply = match key {
-        None => run(app, ctx, &caller, &route, req, body, trace).await.reply,
-        Some(key) => idempotent(app, ctx, &caller, &route, req, key, body, trace).await?,
+        None => {
+            let body = parse_body(app, &route, req, trace);
+            run(app, ctx, &caller, &route, req, body, trace).await.reply
+        }
+        Some(key) => idempotent(app, ctx, &caller, &route, req, key, trace).await?,
     };
     if let Some(scope) = caller.scope {
         if let Ok(value) = HeaderValue::from_str(&scope.to_string()) {
@@ -159,9 +156,28 @@ async fn respond(
     Ok(reply)
 }
 
+/// The body as the route reads it, and its redacted copy in the trace for the journal.
+fn parse_body<'r>(
+    app: &App,
+    route: &Route,
+    req: &'r Request,
+    trace: &mut Trace,
+) -> Option<Result<Json<'r>, ApiError>> {
+    let body = match route.body() {
+        BodyUse::Required => Some(body::object(req)),
+        BodyUse::Optional if !req.body.is_empty() => Some(body::object(req)),
+        BodyUse::Optional | BodyUse::None => None,
+    };
+    if let (Some(Ok(doc)), true) = (&body, app.journal.is_enabled()) {
+        trace.body = Some(Arc::from(journal::redact_body(&req.body, doc)));
+    }
+    body
+}
+
 /// Runs a request under its Idempotency-Key (CONTRACT §6): the first one executes and its final
-/// answer is stored; later ones replay it, wait for it, or are refused.
-#[allow(clippy::too_many_arguments)]
+/// answer is stored; later ones replay it, wait for it, or are refused. A retry with the very
+/// same bytes is answered before its body is even parsed (the contract's order: replay, then
+/// parse).
 async fn idempotent(
     app: &App,
     ctx: &Context,
@@ -169,11 +185,13 @@ async fn idempotent(
     route: &Route,
     req: &Request,
     key: IdempotencyKey,
-    body: Option<Result<Json<'_>, ApiError>>,
     trace: &mut Trace,
 ) -> Result<Reply, ApiError> {
-    let parsed = body.as_ref().and_then(|b| b.as_ref().ok());
-    let fingerprint = Fingerprint::of(&req.method, &req.path, parsed, &req.body);
+    let raw = RawPrint::of(&req.method, &req.path, &req.body);
+    let canonical_of = |body: &Option<Result<Json<'_>, ApiError>>| {
+        let parsed = body.as_ref().and_then(|b| b.as_ref().ok());
+        idempotency::canonical(&req.method, &req.path, parsed, &req.body)
+    };
     let scope = Scope {
         organization: caller.organization.id,
         key,
@@ -181,26 +199,37 @@ async fn idempotent(
     let settings = app.idempotency.settings();
     let deadline = tokio::time::Instant::now() + settings.wait;
     loop {
-        match app.idempotency.begin(scope.clone(), fingerprint, ctx.now) {
+        match app.idempotency.begin(scope.clone(), raw, ctx.now) {
             Begin::Proceed(flight) => {
+                let body = parse_body(app, route, req, trace);
+                let canonical = canonical_of(&body);
                 let ran = run(app, ctx, caller, route, req, body, trace).await;
-                flight.complete(&ran.reply, &ctx.request_id, ctx.now, ran.store);
+                flight.complete(Completion {
+                    reply: &ran.reply,
+                    request_id: &ctx.request_id,
+                    now: ctx.now,
+                    store: ran.store,
+                    canonical,
+                    journal_body: trace.body.clone(),
+                });
                 return Ok(ran.reply);
             }
             Begin::Replay(stored) => {
+                trace.body = stored.journal_body.clone();
                 trace.replayed = true;
                 return Ok(replay(&stored));
             }
-            Begin::Mismatch(stored) => {
-                return match settings.mismatch {
-                    MismatchMode::Replay => {
-                        trace.replayed = true;
-                        Ok(replay(&stored))
-                    }
-                    MismatchMode::Reject => Err(ApiError::BusinessRule(
-                        messages::IDEMPOTENCY_KEY_REUSED.to_owned(),
-                    )),
+            Begin::Compare(stored) => {
+                let body = parse_body(app, route, req, trace);
+                if canonical_of(&body) == stored.canonical
+                    || settings.mismatch == MismatchMode::Replay
+                {
+                    trace.replayed = true;
+                    return Ok(replay(&stored));
                 }
+                return Err(ApiError::BusinessRule(
+                    messages::IDEMPOTENCY_KEY_REUSED.to_owned(),
+                ));
             }
             Begin::Wait(mut running) => {
                 // The channel closes when the running request completes or is abandoned.
