@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use http::HeaderName;
 use uuid::Uuid;
 
 use crate::directory::{Directory, Grant, Organization, Role};
@@ -50,8 +51,8 @@ impl Caller {
     }
 }
 
-pub const API_KEY_HEADER: &str = "x-api-key";
-pub const PROFILE_ID_HEADER: &str = "x-profile-id";
+pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+pub const PROFILE_ID_HEADER: HeaderName = HeaderName::from_static("x-profile-id");
 
 pub fn authenticate(
     directory: &Directory,
@@ -61,7 +62,7 @@ pub fn authenticate(
     need: Need,
 ) -> Result<Caller, ApiError> {
     // 1. A key must be there.
-    let presented = match req.header(API_KEY_HEADER) {
+    let presented = match req.header(&API_KEY_HEADER) {
         None => return Err(ApiError::NotAuthenticated),
         Some(Ok(key)) if key.trim().is_empty() => return Err(ApiError::NotAuthenticated),
         Some(key) => key,
@@ -81,14 +82,14 @@ pub fn authenticate(
         .ok_or(ApiError::OrganizationNotFound)?;
     // 4. x-profile-id: a UUID, sent with an organization key, naming a live profile of the
     //    caller's organization.
-    let scope = match req.header(PROFILE_ID_HEADER) {
+    let scope = match req.header(&PROFILE_ID_HEADER) {
         None => None,
         Some(value) => {
             let id = value
                 .ok()
                 .and_then(|v| Uuid::try_parse(v.trim()).ok())
                 .ok_or(ApiError::InvalidGuid {
-                    field: PROFILE_ID_HEADER,
+                    field: "x-profile-id",
                 })?;
             if matches!(grant, Grant::Profile(_)) {
                 return Err(ApiError::Forbidden);

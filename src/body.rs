@@ -12,7 +12,7 @@ use crate::request::Request;
 
 /// The body as a JSON object, or the error the contract gives for it.
 pub fn object(req: &Request) -> Result<Json<'_>, ApiError> {
-    match req.header(CONTENT_TYPE.as_str()) {
+    match req.header(&CONTENT_TYPE) {
         Some(Ok(media)) if is_json(media) => {}
         Some(_) => return Err(ApiError::UnsupportedMediaType),
         None if req.body.is_empty() => {}

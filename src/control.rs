@@ -34,7 +34,7 @@ pub fn admit(app: &App, control: &Control, req: &Request) -> Result<(), ApiError
         Admin::Token(token) => {
             // The scheme's name is case-insensitive (RFC 9110), the token is not.
             let presented = req
-                .header("authorization")
+                .header(&http::header::AUTHORIZATION)
                 .and_then(Result::ok)
                 .and_then(|v| v.split_once(' '))
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))

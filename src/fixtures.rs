@@ -17,7 +17,8 @@ use crate::files::JsonFiles;
 use crate::ids::Ids;
 use crate::json;
 use crate::profiles::create;
-use crate::profiles::model::{Profile, ProfileStatus};
+use crate::profiles::model::ProfileStatus;
+use crate::profiles::store::StoredProfile;
 
 /// The default fixtures, compiled in. A test checks that this list matches `fixtures/`.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -48,7 +49,8 @@ pub fn from_dir(dir: &Path) -> Result<JsonFiles, String> {
 pub struct Fixtures {
     pub organizations: Vec<Organization>,
     pub keys: Vec<ApiKey>,
-    pub profiles: Vec<Profile>,
+    /// Seed profiles, rendered as the API answers them.
+    pub profiles: Vec<StoredProfile>,
     pub default_organization: Option<Uuid>,
 }
 
@@ -191,7 +193,7 @@ fn seed_profile(
     org: &Organization,
     ids: &Ids,
     now: Timestamp,
-) -> Result<Profile, String> {
+) -> Result<StoredProfile, String> {
     let bytes = serde_json::to_vec(&entry.create).map_err(|e| e.to_string())?;
     let doc = json::parse(&bytes).map_err(|e| e.to_string())?;
     let input = create::validate(&doc, now).map_err(|e| describe(&e))?;
@@ -200,7 +202,7 @@ fn seed_profile(
     let mut profile = create::build(input, org, ids, created);
     profile.id = entry.id;
     profile.status = entry.status.unwrap_or(ProfileStatus::Incomplete);
-    Ok(profile)
+    Ok(StoredProfile::render(&profile))
 }
 
 fn describe(err: &crate::error::ApiError) -> String {

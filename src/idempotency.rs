@@ -30,7 +30,7 @@ use crate::json::{Json, Number};
 use crate::request::Request;
 use crate::response::Reply;
 
-pub const HEADER: &str = "idempotency-key";
+pub const HEADER: http::HeaderName = http::HeaderName::from_static("idempotency-key");
 const MAX_LEN: usize = 255;
 
 /// A key that passed the format check: 1–255 characters of `[A-Za-z0-9_-]`.
@@ -46,12 +46,12 @@ impl IdempotencyKey {
 /// The request's key, if it sent one; a malformed key is the 400 `VALIDATION_007`.
 pub fn key_of(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     let invalid = |problem| Err(ApiError::InvalidIdempotencyKey { problem });
-    match req.header_count(HEADER) {
+    match req.header_count(&HEADER) {
         0 => return Ok(None),
         1 => {}
         _ => return invalid("Idempotency-Key must be sent once"),
     }
-    let Some(Ok(value)) = req.header(HEADER) else {
+    let Some(Ok(value)) = req.header(&HEADER) else {
         return invalid(
             "Idempotency-Key must be 1-255 characters: letters, digits, hyphens or underscores",
         );

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
@@ -25,7 +25,10 @@ use crate::json::Json;
 use crate::secret::REDACTED;
 
 /// Headers whose values are credentials.
-const SECRET_HEADERS: [&str; 2] = ["x-api-key", "authorization"];
+const SECRET_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("x-api-key"),
+    http::header::AUTHORIZATION,
+];
 /// Members whose values are secrets wherever they appear in a body.
 const SECRET_MEMBERS: [&str; 4] = ["access_token", "card_number", "cvc", "expiry"];
 /// Members whose every value is secret.
@@ -185,7 +188,7 @@ impl Journal {
 pub fn redact_headers(headers: &HeaderMap) -> HeaderMap {
     let mut kept = headers.clone();
     for name in SECRET_HEADERS {
-        if kept.contains_key(name) {
+        if kept.contains_key(&name) {
             kept.insert(name, HeaderValue::from_static(REDACTED));
         }
     }

@@ -113,7 +113,7 @@ impl<'de> Deserialize<'de> for Json<'de> {
 
 /// Objects up to this size are checked for duplicate keys by a linear scan; larger ones
 /// switch to a hash set, so that a 1 MiB object of tiny members cannot cost quadratic time.
-const LINEAR_DUPLICATE_SCAN: usize = 16;
+const LINEAR_DUPLICATE_SCAN: usize = 32;
 
 struct JsonVisitor;
 

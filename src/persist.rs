@@ -18,14 +18,14 @@ use crate::state::App;
 const VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
-struct Saved {
+struct Saved<'a> {
     version: u32,
     saved_at: Timestamp,
     #[serde(default)]
     organizations: Vec<Organization>,
     #[serde(default)]
     keys: Vec<SavedKey>,
-    profiles: Vec<SavedProfile>,
+    profiles: Vec<SavedProfile<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -42,9 +42,9 @@ struct SavedKey {
 }
 
 #[derive(Serialize, Deserialize)]
-struct SavedProfile {
+struct SavedProfile<'a> {
     #[serde(flatten)]
-    profile: Profile,
+    profile: Profile<'a>,
     #[serde(default)]
     deleted_at: Option<Timestamp>,
 }
@@ -80,7 +80,7 @@ pub fn save(app: &App, path: &Path) -> Result<usize, String> {
             }
         })
         .collect();
-    let profiles: Vec<SavedProfile> = app
+    let profiles: Vec<SavedProfile<'_>> = app
         .profiles
         .all()
         .iter()

@@ -286,7 +286,7 @@ async fn run(
         Err(err) => return answer(err),
     };
     let header = req
-        .header(scenarios::HEADER)
+        .header(&scenarios::HEADER)
         .map(|value| value.unwrap_or("\u{fffd}"));
     let scripted = match app.scenarios.select(
         header,
@@ -366,7 +366,8 @@ fn endpoint(
     match route {
         Route::ListProfiles => list::execute(ctx, profiles, caller),
         Route::CreateProfile => {
-            let input = create::validate(&body.ok_or_else(missing_body)?, ctx.now)?;
+            let doc = body.ok_or_else(missing_body)?;
+            let input = create::validate(&doc, ctx.now)?;
             create::execute(ctx, profiles, &app.ids, &caller.organization, input)
         }
         Route::RetrieveProfile(id) => retrieve::execute(ctx, profiles, caller, id.require()?),
@@ -414,7 +415,7 @@ fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) 
         None => (Some(reply.status.as_u16()), None),
     };
     let api_key_hash = req
-        .header(auth::API_KEY_HEADER)
+        .header(&auth::API_KEY_HEADER)
         .and_then(Result::ok)
         .map(|key| app.journal.hash_key(key));
     app.journal.record(Entry {

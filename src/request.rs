@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderName, Method};
 
 #[derive(Debug)]
 pub struct Request {
@@ -34,7 +34,7 @@ impl Request {
 
     /// A header's value; `Some(Err(()))` when it is present but not visible ASCII, which the
     /// callers treat as an invalid value rather than an absent one.
-    pub fn header(&self, name: &str) -> Option<Result<&str, ()>> {
+    pub fn header(&self, name: &HeaderName) -> Option<Result<&str, ()>> {
         self.headers
             .get(name)
             .map(|value| value.to_str().map_err(|_| ()))
@@ -55,7 +55,7 @@ impl Request {
     }
 
     /// How many times a header was sent.
-    pub fn header_count(&self, name: &str) -> usize {
+    pub fn header_count(&self, name: &HeaderName) -> usize {
         self.headers.get_all(name).iter().count()
     }
 }

@@ -18,7 +18,7 @@ use crate::ids::Ids;
 use crate::journal::Journal;
 use crate::memory;
 use crate::persist;
-use crate::profiles::store::{ProfileStore, StoredProfile};
+use crate::profiles::store::ProfileStore;
 use crate::scenarios::{self, Scenarios};
 
 #[derive(Clone, Debug)]
@@ -82,7 +82,7 @@ impl App {
             .reset(&self.fixtures.organizations, &self.fixtures.keys);
         self.profiles.clear();
         for profile in &self.fixtures.profiles {
-            self.profiles.insert(StoredProfile::render(profile));
+            self.profiles.insert(profile.clone());
         }
     }
 

@@ -5,6 +5,8 @@
 //! is wrong under the field's path, and the request fails once with all of them (CONTRACT
 //! §5.3). Wrong JSON types are field problems like any other.
 
+use std::borrow::Cow;
+
 use crate::error::{ApiError, Details};
 use crate::json::Json;
 
@@ -71,6 +73,26 @@ impl<T> Read<T> {
         }
     }
 
+    /// As [`Read::check`], for member `name` of `obj`, whose path is built only on failure.
+    pub fn check_member(
+        self,
+        problems: &mut Problems,
+        obj: &Object<'_, '_>,
+        name: &str,
+        ok: impl FnOnce(&T) -> bool,
+        message: impl FnOnce(&str) -> String,
+    ) -> Read<T> {
+        match self {
+            Read::Value(v) if !ok(&v) => {
+                let path = obj.path(name);
+                let text = message(&path);
+                problems.add(path, text);
+                Read::Invalid
+            }
+            other => other,
+        }
+    }
+
     pub fn is_given(&self) -> bool {
         matches!(self, Read::Value(_))
     }
@@ -106,7 +128,9 @@ impl<T> Read<T> {
 #[derive(Clone)]
 pub struct Object<'d, 'a> {
     json: &'d Json<'a>,
-    prefix: String,
+    /// The path of this object; static for the body's own members, so that reading a valid
+    /// body builds no path at all.
+    prefix: Cow<'static, str>,
 }
 
 impl<'d, 'a> Object<'d, 'a> {
@@ -114,7 +138,7 @@ impl<'d, 'a> Object<'d, 'a> {
     pub fn root(json: &'d Json<'a>) -> Object<'d, 'a> {
         Object {
             json,
-            prefix: String::new(),
+            prefix: Cow::Borrowed(""),
         }
     }
 
@@ -171,11 +195,15 @@ impl<'d, 'a> Object<'d, 'a> {
     }
 
     /// A nested object; its fields' paths continue from this one's (`brand.contact.name`).
-    pub fn object(&self, problems: &mut Problems, name: &str) -> Read<Object<'d, 'a>> {
+    pub fn object(&self, problems: &mut Problems, name: &'static str) -> Read<Object<'d, 'a>> {
         self.read(problems, name, "an object", |v| match v {
             Json::Object(_) => Some(Object {
                 json: v,
-                prefix: self.path(name),
+                prefix: if self.prefix.is_empty() {
+                    Cow::Borrowed(name)
+                } else {
+                    Cow::Owned(self.path(name))
+                },
             }),
             _ => None,
         })
@@ -205,7 +233,10 @@ impl<'d, 'a> Object<'d, 'a> {
     /// An array item read like an object, its fields' paths continuing from `path`
     /// (`brand.compliance.destinationCountries[0].id`).
     pub fn item(json: &'d Json<'a>, path: String) -> Object<'d, 'a> {
-        Object { json, prefix: path }
+        Object {
+            json,
+            prefix: Cow::Owned(path),
+        }
     }
 
     pub fn is_object(&self) -> bool {

@@ -14,16 +14,16 @@ use crate::response::{self, Reply, X_SANDBOX};
 use crate::validate::{Object, Problems, Read};
 
 use super::fields::{self, BrandInput, DirectWaba, PaymentDetails, NAME_REQUIRED};
-use super::model::{BillingContact, BillingModel, Brand, Profile, ProfileStatus};
+use super::model::{BillingContact, BillingModel, Brand, Profile, ProfileStatus, Text};
 use super::store::{ProfileStore, StoredProfile};
 
 /// A create request after validation: every value typed and checked.
 #[derive(Debug)]
-pub struct CreateProfile {
-    pub name: String,
-    pub short_name: Option<String>,
-    pub description: Option<String>,
-    pub icon: Option<String>,
+pub struct CreateProfile<'d> {
+    pub name: Text<'d>,
+    pub short_name: Option<Text<'d>>,
+    pub description: Option<Text<'d>>,
+    pub icon: Option<Text<'d>>,
     pub allow_contact_sharing: bool,
     pub allow_template_sharing: bool,
     pub inherit_contacts: bool,
@@ -31,17 +31,17 @@ pub struct CreateProfile {
     pub inherit_tcr_brand: bool,
     pub inherit_tcr_campaign: bool,
     pub billing_model: BillingModel,
-    pub billing_contact: Option<BillingContact>,
+    pub billing_contact: Option<BillingContact<'d>>,
     /// Checked and dropped: a direct account's token is never kept.
-    pub whatsapp_business_account: Option<DirectWaba>,
+    pub whatsapp_business_account: Option<DirectWaba<'d>>,
     /// Checked and dropped: the sandbox forwards card data nowhere.
-    pub payment_details: Option<PaymentDetails>,
-    pub brand: Option<BrandInput>,
+    pub payment_details: Option<PaymentDetails<'d>>,
+    pub brand: Option<BrandInput<'d>>,
     pub sandbox: bool,
 }
 
 /// Every field rule of §5.3, all problems reported together.
-pub fn validate(body: &Json<'_>, now: Timestamp) -> Result<CreateProfile, ApiError> {
+pub fn validate<'d>(body: &'d Json<'_>, now: Timestamp) -> Result<CreateProfile<'d>, ApiError> {
     let obj = Object::root(body);
     let mut problems = Problems::default();
     let p = &mut problems;
@@ -50,9 +50,9 @@ pub fn validate(body: &Json<'_>, now: Timestamp) -> Result<CreateProfile, ApiErr
         Read::Value(name) => name,
         Read::Absent | Read::Null => {
             p.add("name", NAME_REQUIRED);
-            String::new()
+            Text::Borrowed("")
         }
-        Read::Invalid => String::new(),
+        Read::Invalid => Text::Borrowed(""),
     };
     let short_name = fields::short_name(&obj, p).value();
     let description = fields::description(&obj, p).value();
@@ -109,7 +109,7 @@ pub fn validate(body: &Json<'_>, now: Timestamp) -> Result<CreateProfile, ApiErr
 }
 
 /// The business rules (§5.4), checked only once every field is valid.
-pub fn check_rules(input: &CreateProfile, org: &Organization) -> Result<(), ApiError> {
+pub fn check_rules(input: &CreateProfile<'_>, org: &Organization) -> Result<(), ApiError> {
     if input.whatsapp_business_account.is_none() && org.waba_id.is_none() {
         return Err(ApiError::BusinessRule(messages::NO_WABA.to_owned()));
     }
@@ -117,16 +117,21 @@ pub fn check_rules(input: &CreateProfile, org: &Organization) -> Result<(), ApiE
 }
 
 /// The profile this request describes, as it would be kept.
-pub fn build(input: CreateProfile, org: &Organization, ids: &Ids, now: Timestamp) -> Profile {
+pub fn build<'d>(
+    input: CreateProfile<'d>,
+    org: &'d Organization,
+    ids: &Ids,
+    now: Timestamp,
+) -> Profile<'d> {
     let waba_id = match input.whatsapp_business_account {
         Some(direct) => Some(direct.waba_id),
-        None => org.waba_id.clone(),
+        None => org.waba_id.as_deref().map(Text::Borrowed),
     };
     Profile {
         id: ids.uuid(),
         organization_id: org.id,
         name: input.name,
-        email: Some(org.email.clone()),
+        email: Some(Text::Borrowed(&org.email)),
         icon: input.icon,
         description: input.description,
         short_name: input.short_name,
@@ -158,7 +163,7 @@ pub fn execute(
     profiles: &ProfileStore,
     ids: &Ids,
     org: &Organization,
-    input: CreateProfile,
+    input: CreateProfile<'_>,
 ) -> Result<Reply, ApiError> {
     check_rules(&input, org)?;
     let sandbox = input.sandbox;

@@ -5,6 +5,8 @@
 //! `null` members, so the rules themselves are written once, here. Messages quote no value a
 //! client sent: a card number in a message would be a leak.
 
+use std::borrow::Cow;
+
 use uuid::Uuid;
 
 use crate::clock::Timestamp;
@@ -13,6 +15,7 @@ use crate::validate::{char_len, is_e164, is_email, is_http_url, Object, Problems
 
 use super::model::{
     BillingContact, BillingModel, BrandBusiness, BrandCompliance, BrandContact, DestinationCountry,
+    Text,
 };
 
 pub const NAME_REQUIRED: &str = "Profile name is required";
@@ -83,41 +86,42 @@ pub const ENTITY_TYPES: [&str; 5] = [
 
 /// Direct WhatsApp credentials. The token is checked, then dropped: it is never kept.
 #[derive(Debug)]
-pub struct DirectWaba {
-    pub waba_id: String,
-    pub phone_number_id: Option<String>,
-    pub access_token: Secret<String>,
+pub struct DirectWaba<'d> {
+    pub waba_id: Text<'d>,
+    pub phone_number_id: Option<Text<'d>>,
+    pub access_token: Secret<Text<'d>>,
 }
 
 /// Card details, checked and then forwarded nowhere: the sandbox keeps none of them.
 #[derive(Debug)]
-pub struct PaymentDetails {
-    pub card_number: Secret<String>,
-    pub expiry: Secret<String>,
-    pub cvc: Secret<String>,
-    pub zip_code: Secret<String>,
+pub struct PaymentDetails<'d> {
+    pub card_number: Secret<Text<'d>>,
+    pub expiry: Secret<Text<'d>>,
+    pub cvc: Secret<Text<'d>>,
+    pub zip_code: Secret<Text<'d>>,
 }
 
 /// A brand as the request describes it; ids and timestamps are added when it is kept.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BrandInput {
-    pub contact: BrandContact,
-    pub business: Option<BrandBusiness>,
-    pub compliance: BrandCompliance,
+pub struct BrandInput<'d> {
+    pub contact: BrandContact<'d>,
+    pub business: Option<BrandBusiness<'d>>,
+    pub compliance: BrandCompliance<'d>,
 }
 
-fn owned(read: Read<&str>) -> Read<String> {
-    read.map(str::to_owned)
+/// A string member as profile text, still borrowed from the body.
+fn owned(read: Read<&str>) -> Read<Text<'_>> {
+    read.map(Cow::Borrowed)
 }
 
 /// An optional string member: `Some` when given, `None` for absent or null.
-fn text(obj: &Object<'_, '_>, p: &mut Problems, name: &str) -> Option<String> {
-    obj.string(p, name).value().map(str::to_owned)
+fn text<'d>(obj: &Object<'d, '_>, p: &mut Problems, name: &str) -> Option<Text<'d>> {
+    obj.string(p, name).value().map(Cow::Borrowed)
 }
 
 /// `name`: a string, not blank, at most 100 characters. Absent and null are left to the
 /// caller, because create requires the field and update does not.
-pub fn name(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
+pub fn name<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>> {
     match obj.string(p, "name") {
         Read::Value(s) if s.trim().is_empty() => {
             p.add("name", NAME_REQUIRED);
@@ -132,7 +136,7 @@ pub fn name(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
     }
 }
 
-pub fn short_name(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
+pub fn short_name<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>> {
     owned(obj.string(p, "short_name")).check(
         p,
         "short_name",
@@ -145,7 +149,7 @@ pub fn short_name(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
     )
 }
 
-pub fn description(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
+pub fn description<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>> {
     owned(obj.string(p, "description")).check(
         p,
         "description",
@@ -154,7 +158,7 @@ pub fn description(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
     )
 }
 
-pub fn icon(obj: &Object<'_, '_>, p: &mut Problems) -> Read<String> {
+pub fn icon<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>> {
     owned(obj.string(p, "icon")).check(
         p,
         "icon",
@@ -179,7 +183,7 @@ pub fn billing_model(obj: &Object<'_, '_>, p: &mut Problems) -> Read<BillingMode
     }
 }
 
-pub fn billing_contact(obj: &Object<'_, '_>, p: &mut Problems) -> Read<BillingContact> {
+pub fn billing_contact<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<BillingContact<'d>> {
     let contact = match obj.object(p, "billing_contact").given() {
         Ok(contact) => contact,
         Err(absent) => return absent,
@@ -206,9 +210,9 @@ pub fn billing_contact(obj: &Object<'_, '_>, p: &mut Problems) -> Read<BillingCo
     let address = text(&contact, p, "address");
     match (name, email) {
         (Some(name), Some(email)) if email_ok && phone_ok => Read::Value(BillingContact {
-            name: name.to_owned(),
-            email: email.to_owned(),
-            phone: phone.value().map(str::to_owned),
+            name: Cow::Borrowed(name),
+            email: Cow::Borrowed(email),
+            phone: phone.value().map(Cow::Borrowed),
             address,
         }),
         _ => Read::Invalid,
@@ -217,12 +221,12 @@ pub fn billing_contact(obj: &Object<'_, '_>, p: &mut Problems) -> Read<BillingCo
 
 /// `payment_details`, allowed only when the profile itself is billed (`model` is the billing
 /// model the profile will have).
-pub fn payment_details(
-    obj: &Object<'_, '_>,
+pub fn payment_details<'d>(
+    obj: &Object<'d, '_>,
     p: &mut Problems,
     model: BillingModel,
     now: Timestamp,
-) -> Read<PaymentDetails> {
+) -> Read<PaymentDetails<'d>> {
     if model == BillingModel::Organization
         && obj.member("payment_details").is_some_and(|v| !v.is_null())
     {
@@ -292,17 +296,20 @@ pub fn payment_details(
     match (number, expiry, cvc, zip) {
         (Some(number), Some(expiry), Some(cvc), Some(zip)) if number_ok && expiry_ok && cvc_ok => {
             Read::Value(PaymentDetails {
-                card_number: Secret::new(number.to_owned()),
-                expiry: Secret::new(expiry.to_owned()),
-                cvc: Secret::new(cvc.to_owned()),
-                zip_code: Secret::new(zip.to_owned()),
+                card_number: Secret::new(Cow::Borrowed(number)),
+                expiry: Secret::new(Cow::Borrowed(expiry)),
+                cvc: Secret::new(Cow::Borrowed(cvc)),
+                zip_code: Secret::new(Cow::Borrowed(zip)),
             })
         }
         _ => Read::Invalid,
     }
 }
 
-pub fn whatsapp_business_account(obj: &Object<'_, '_>, p: &mut Problems) -> Read<DirectWaba> {
+pub fn whatsapp_business_account<'d>(
+    obj: &Object<'d, '_>,
+    p: &mut Problems,
+) -> Read<DirectWaba<'d>> {
     let waba = match obj.object(p, "whatsapp_business_account").given() {
         Ok(waba) => waba,
         Err(absent) => return absent,
@@ -313,9 +320,9 @@ pub fn whatsapp_business_account(obj: &Object<'_, '_>, p: &mut Problems) -> Read
     let phone_number_id = text(&waba, p, "phone_number_id");
     match (waba_id, access_token) {
         (Some(waba_id), Some(token)) => Read::Value(DirectWaba {
-            waba_id: waba_id.to_owned(),
+            waba_id: Cow::Borrowed(waba_id),
             phone_number_id,
-            access_token: Secret::new(token.to_owned()),
+            access_token: Secret::new(Cow::Borrowed(token)),
         }),
         _ => Read::Invalid,
     }
@@ -323,7 +330,11 @@ pub fn whatsapp_business_account(obj: &Object<'_, '_>, p: &mut Problems) -> Read
 
 /// `brand`, allowed only when the profile does not inherit its TCR brand
 /// (`inherit_tcr_brand` is the value the profile will have).
-pub fn brand(obj: &Object<'_, '_>, p: &mut Problems, inherit_tcr_brand: bool) -> Read<BrandInput> {
+pub fn brand<'d>(
+    obj: &Object<'d, '_>,
+    p: &mut Problems,
+    inherit_tcr_brand: bool,
+) -> Read<BrandInput<'d>> {
     if inherit_tcr_brand && obj.member("brand").is_some_and(|v| !v.is_null()) {
         p.add(
             "brand",
@@ -355,7 +366,7 @@ pub fn brand(obj: &Object<'_, '_>, p: &mut Problems, inherit_tcr_brand: bool) ->
 fn required_object<'d, 'a>(
     parent: &Object<'d, 'a>,
     p: &mut Problems,
-    name: &str,
+    name: &'static str,
 ) -> Option<Object<'d, 'a>> {
     match parent.object(p, name) {
         Read::Value(obj) => Some(obj),
@@ -368,7 +379,7 @@ fn required_object<'d, 'a>(
     }
 }
 
-fn brand_contact(brand: &Object<'_, '_>, p: &mut Problems) -> Option<BrandContact> {
+fn brand_contact<'d>(brand: &Object<'d, '_>, p: &mut Problems) -> Option<BrandContact<'d>> {
     let contact = required_object(brand, p, "contact")?;
     let name = contact.required_string(p, "name", |path| format!("{path} is required"));
     let email = contact.string(p, "email");
@@ -381,18 +392,18 @@ fn brand_contact(brand: &Object<'_, '_>, p: &mut Problems) -> Option<BrandContac
         _ => true,
     };
     let value = BrandContact {
-        name: name.unwrap_or_default().to_owned(),
+        name: Cow::Borrowed(name.unwrap_or_default()),
         business_name: text(&contact, p, "businessName"),
         role: text(&contact, p, "role"),
         phone: text(&contact, p, "phone"),
-        email: email.value().map(str::to_owned),
+        email: email.value().map(Cow::Borrowed),
         phone_country_code: text(&contact, p, "phoneCountryCode"),
     };
     (name.is_some() && email_ok).then_some(value)
 }
 
 /// The business section; `None` inside when one of its members is wrong.
-fn brand_business(business: &Object<'_, '_>, p: &mut Problems) -> Option<BrandBusiness> {
+fn brand_business<'d>(business: &Object<'d, '_>, p: &mut Problems) -> Option<BrandBusiness<'d>> {
     let entity_type = one_of(business, p, "entityType", &ENTITY_TYPES);
     let value = BrandBusiness {
         legal_name: text(business, p, "legalName"),
@@ -410,7 +421,7 @@ fn brand_business(business: &Object<'_, '_>, p: &mut Problems) -> Option<BrandBu
     (!matches!(entity_type, Read::Invalid)).then_some(value)
 }
 
-fn brand_compliance(brand: &Object<'_, '_>, p: &mut Problems) -> Option<BrandCompliance> {
+fn brand_compliance<'d>(brand: &Object<'d, '_>, p: &mut Problems) -> Option<BrandCompliance<'d>> {
     let compliance = required_object(brand, p, "compliance")?;
     let vertical = required_one_of(&compliance, p, "vertical", &VERTICALS);
     let relationship = required_one_of(&compliance, p, "brandRelationship", &BRAND_RELATIONSHIPS);
@@ -430,10 +441,10 @@ fn brand_compliance(brand: &Object<'_, '_>, p: &mut Problems) -> Option<BrandCom
     })
 }
 
-fn destination_countries(
-    compliance: &Object<'_, '_>,
+fn destination_countries<'d>(
+    compliance: &Object<'d, '_>,
     p: &mut Problems,
-) -> Option<Vec<DestinationCountry>> {
+) -> Option<Vec<DestinationCountry<'d>>> {
     let items = match compliance.array(p, "destinationCountries") {
         Read::Value(items) => items,
         Read::Invalid => return None,
@@ -468,7 +479,7 @@ fn destination_countries(
         match (id, &is_main) {
             (Some(id), Read::Value(_) | Read::Absent | Read::Null) => {
                 countries.push(DestinationCountry {
-                    id: id.to_owned(),
+                    id: Cow::Borrowed(id),
                     is_main: is_main.value().unwrap_or(false),
                 })
             }
@@ -479,13 +490,13 @@ fn destination_countries(
 }
 
 /// An E.164 phone number member (`sending_phone_number`, `whatsapp_phone_number`).
-pub fn phone_number(obj: &Object<'_, '_>, p: &mut Problems, name: &str) -> Read<String> {
-    let path = obj.path(name);
-    owned(obj.string(p, name)).check(
+pub fn phone_number<'d>(obj: &Object<'d, '_>, p: &mut Problems, name: &str) -> Read<Text<'d>> {
+    owned(obj.string(p, name)).check_member(
         p,
-        &path,
+        obj,
+        name,
         |s| is_e164(s),
-        || format!("{path} must be in E.164 format (e.g. '+12025551234')"),
+        |path| format!("{path} must be in E.164 format (e.g. '+12025551234')"),
     )
 }
 
@@ -505,22 +516,27 @@ pub fn profile_reference(obj: &Object<'_, '_>, p: &mut Problems, name: &str) -> 
 }
 
 /// An optional enum member, exact and case-sensitive.
-fn one_of(obj: &Object<'_, '_>, p: &mut Problems, name: &str, allowed: &[&str]) -> Read<String> {
-    let path = obj.path(name);
-    owned(obj.string(p, name)).check(
-        p,
-        &path,
-        |s| allowed.contains(&s.as_str()),
-        || format!("{path} must be one of: {}", allowed.join(", ")),
-    )
-}
-
-fn required_one_of(
-    obj: &Object<'_, '_>,
+fn one_of<'d>(
+    obj: &Object<'d, '_>,
     p: &mut Problems,
     name: &str,
     allowed: &[&str],
-) -> Option<String> {
+) -> Read<Text<'d>> {
+    owned(obj.string(p, name)).check_member(
+        p,
+        obj,
+        name,
+        |s| allowed.contains(&s.as_ref()),
+        |path| format!("{path} must be one of: {}", allowed.join(", ")),
+    )
+}
+
+fn required_one_of<'d>(
+    obj: &Object<'d, '_>,
+    p: &mut Problems,
+    name: &str,
+    allowed: &[&str],
+) -> Option<Text<'d>> {
     match one_of(obj, p, name, allowed) {
         Read::Value(v) => Some(v),
         Read::Invalid => None,

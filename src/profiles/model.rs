@@ -2,22 +2,28 @@
 //!
 //! Field order is the documented key order (CONTRACT §5.5): serializing a [`Profile`] writes
 //! the response's `data` directly. Nothing here can hold a secret: card data is never kept, and
-//! of a direct WhatsApp account only its id is.
+//! of a direct WhatsApp account only its id is. Text fields borrow from the request body
+//! where they can, so that a create copies each value once: into the answer.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Timestamp;
 
+/// Text of a profile: borrowed from the request while it is answered, owned once read back.
+pub type Text<'a> = Cow<'a, str>;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Profile {
+pub struct Profile<'a> {
     pub id: Uuid,
     pub organization_id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub icon: Option<String>,
-    pub description: Option<String>,
-    pub short_name: Option<String>,
+    pub name: Text<'a>,
+    pub email: Option<Text<'a>>,
+    pub icon: Option<Text<'a>>,
+    pub description: Option<Text<'a>>,
+    pub short_name: Option<Text<'a>>,
     pub status: ProfileStatus,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
@@ -30,12 +36,12 @@ pub struct Profile {
     pub billing_model: BillingModel,
     pub sending_phone_number_profile_id: Option<Uuid>,
     pub sending_whatsapp_number_profile_id: Option<Uuid>,
-    pub sending_phone_number: Option<String>,
-    pub whatsapp_phone_number: Option<String>,
+    pub sending_phone_number: Option<Text<'a>>,
+    pub whatsapp_phone_number: Option<Text<'a>>,
     pub allow_number_change_during_onboarding: Option<bool>,
-    pub waba_id: Option<String>,
-    pub billing_contact: Option<BillingContact>,
-    pub brand: Option<Brand>,
+    pub waba_id: Option<Text<'a>>,
+    pub billing_contact: Option<BillingContact<'a>>,
+    pub brand: Option<Brand<'a>>,
     /// Soft deletion: a deleted profile stays, answers 404, and is not listed. Not part of
     /// the answer; the state file keeps it beside the profile.
     #[serde(skip)]
@@ -77,80 +83,80 @@ impl BillingModel {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BillingContact {
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
+pub struct BillingContact<'a> {
+    pub name: Text<'a>,
+    pub email: Text<'a>,
+    pub phone: Option<Text<'a>>,
+    pub address: Option<Text<'a>>,
 }
 
 /// A brand as the response shows it: snake_case, TCR fields null until it is submitted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Brand {
+pub struct Brand<'a> {
     pub id: Uuid,
-    pub tcr_brand_id: Option<String>,
-    pub status: Option<String>,
-    pub identity_status: Option<String>,
-    pub universal_ein: Option<String>,
-    pub csp_id: Option<String>,
+    pub tcr_brand_id: Option<Text<'a>>,
+    pub status: Option<Text<'a>>,
+    pub identity_status: Option<Text<'a>>,
+    pub universal_ein: Option<Text<'a>>,
+    pub csp_id: Option<Text<'a>>,
     pub submitted_to_tcr: bool,
     pub submitted_at: Option<Timestamp>,
     pub is_inherited: bool,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
-    pub contact: BrandContact,
-    pub business: Option<BrandBusiness>,
-    pub compliance: BrandCompliance,
+    pub contact: BrandContact<'a>,
+    pub business: Option<BrandBusiness<'a>>,
+    pub compliance: BrandCompliance<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BrandContact {
-    pub name: String,
-    pub business_name: Option<String>,
-    pub role: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub phone_country_code: Option<String>,
+pub struct BrandContact<'a> {
+    pub name: Text<'a>,
+    pub business_name: Option<Text<'a>>,
+    pub role: Option<Text<'a>>,
+    pub phone: Option<Text<'a>>,
+    pub email: Option<Text<'a>>,
+    pub phone_country_code: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BrandBusiness {
-    pub legal_name: Option<String>,
-    pub tax_id: Option<String>,
-    pub tax_id_type: Option<String>,
-    pub entity_type: Option<String>,
-    pub street: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
-    pub url: Option<String>,
-    pub country_of_registration: Option<String>,
+pub struct BrandBusiness<'a> {
+    pub legal_name: Option<Text<'a>>,
+    pub tax_id: Option<Text<'a>>,
+    pub tax_id_type: Option<Text<'a>>,
+    pub entity_type: Option<Text<'a>>,
+    pub street: Option<Text<'a>>,
+    pub city: Option<Text<'a>>,
+    pub state: Option<Text<'a>>,
+    pub postal_code: Option<Text<'a>>,
+    pub country: Option<Text<'a>>,
+    pub url: Option<Text<'a>>,
+    pub country_of_registration: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BrandCompliance {
-    pub vertical: String,
-    pub brand_relationship: String,
-    pub primary_use_case: Option<String>,
-    pub expected_messaging_volume: Option<String>,
+pub struct BrandCompliance<'a> {
+    pub vertical: Text<'a>,
+    pub brand_relationship: Text<'a>,
+    pub primary_use_case: Option<Text<'a>>,
+    pub expected_messaging_volume: Option<Text<'a>>,
     pub is_tcr_application: bool,
-    pub phone_number_prefix: Option<String>,
-    pub destination_countries: Vec<DestinationCountry>,
-    pub notes: Option<String>,
+    pub phone_number_prefix: Option<Text<'a>>,
+    pub destination_countries: Vec<DestinationCountry<'a>>,
+    pub notes: Option<Text<'a>>,
 }
 
 /// Items keep the request's camelCase `isMain`, as the documentation shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DestinationCountry {
-    pub id: String,
+pub struct DestinationCountry<'a> {
+    pub id: Text<'a>,
     #[serde(rename = "isMain")]
     pub is_main: bool,
 }
 
-impl Brand {
+impl<'a> Brand<'a> {
     /// A brand as first kept: not yet submitted to TCR, so every TCR field is empty.
-    pub fn new(input: super::fields::BrandInput, id: Uuid, now: Timestamp) -> Brand {
+    pub fn new(input: super::fields::BrandInput<'a>, id: Uuid, now: Timestamp) -> Brand<'a> {
         Brand {
             id,
             tcr_brand_id: None,

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 
 use super::model::Profile;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct StoredProfile {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -32,7 +32,7 @@ pub struct StoredProfile {
 
 impl StoredProfile {
     /// `json` must be `profile` as JSON (a slice of the response that answered it).
-    pub fn new(profile: &Profile, json: Bytes) -> StoredProfile {
+    pub fn new(profile: &Profile<'_>, json: Bytes) -> StoredProfile {
         StoredProfile {
             id: profile.id,
             organization_id: profile.organization_id,
@@ -43,16 +43,16 @@ impl StoredProfile {
     }
 
     /// The profile back as a value, to change it.
-    pub fn profile(&self) -> Profile {
+    pub fn profile(&self) -> Profile<'static> {
         // The bytes were written from a Profile by this process: they read back.
-        let mut profile: Profile =
+        let mut profile: Profile<'static> =
             serde_json::from_slice(&self.json).expect("a stored profile reads back");
         profile.deleted_at = self.deleted_at;
         profile
     }
 
     /// Renders `profile` on its own (fixtures, updates that answer something else).
-    pub fn render(profile: &Profile) -> StoredProfile {
+    pub fn render(profile: &Profile<'_>) -> StoredProfile {
         // A profile is plain data with string keys: serializing it cannot fail.
         let json = serde_json::to_vec(profile).expect("a profile serializes");
         StoredProfile::new(profile, Bytes::from(json))

@@ -19,16 +19,16 @@ use crate::response::{self, Reply, X_SANDBOX};
 use crate::validate::{Object, Problems, Read};
 
 use super::fields::{self, BrandInput, PaymentDetails, NAME_REQUIRED};
-use super::model::{BillingContact, BillingModel, Brand, Profile};
+use super::model::{BillingContact, BillingModel, Brand, Profile, Text};
 use super::store::{ProfileStore, StoredProfile};
 
 /// An update after validation: each field as the request gave it (absent, null or a value).
 #[derive(Debug)]
-pub struct UpdateProfile {
-    pub name: Read<String>,
-    pub short_name: Read<String>,
-    pub description: Read<String>,
-    pub icon: Read<String>,
+pub struct UpdateProfile<'d> {
+    pub name: Read<Text<'d>>,
+    pub short_name: Read<Text<'d>>,
+    pub description: Read<Text<'d>>,
+    pub icon: Read<Text<'d>>,
     pub allow_contact_sharing: Read<bool>,
     pub allow_template_sharing: Read<bool>,
     pub inherit_contacts: Read<bool>,
@@ -36,13 +36,13 @@ pub struct UpdateProfile {
     pub inherit_tcr_brand: Read<bool>,
     pub inherit_tcr_campaign: Read<bool>,
     pub billing_model: Read<BillingModel>,
-    pub billing_contact: Read<BillingContact>,
+    pub billing_contact: Read<BillingContact<'d>>,
     /// Checked and dropped: the sandbox forwards card data nowhere.
-    pub payment_details: Option<PaymentDetails>,
-    pub brand: Read<BrandInput>,
+    pub payment_details: Option<PaymentDetails<'d>>,
+    pub brand: Read<BrandInput<'d>>,
     pub allow_number_change_during_onboarding: Read<bool>,
-    pub sending_phone_number: Read<String>,
-    pub whatsapp_phone_number: Read<String>,
+    pub sending_phone_number: Read<Text<'d>>,
+    pub whatsapp_phone_number: Read<Text<'d>>,
     pub sending_phone_number_profile_id: Read<Uuid>,
     pub sending_whatsapp_number_profile_id: Read<Uuid>,
     pub sandbox: bool,
@@ -54,12 +54,12 @@ const PROFILE_REFERENCES: [&str; 2] = [
 ];
 
 /// Every field rule, against `current` (the profile as it is) and its organization's profiles.
-pub fn validate(
-    body: &Json<'_>,
-    current: &Profile,
+pub fn validate<'d>(
+    body: &'d Json<'_>,
+    current: &Profile<'_>,
     now: Timestamp,
     profiles: &ProfileStore,
-) -> Result<UpdateProfile, ApiError> {
+) -> Result<UpdateProfile<'d>, ApiError> {
     let obj = Object::root(body);
     let mut problems = Problems::default();
     let p = &mut problems;
@@ -185,11 +185,18 @@ pub fn execute(
 }
 
 /// The profile with the update applied, and whether anything was given to change.
-fn apply(input: UpdateProfile, mut profile: Profile, ids: &Ids, now: Timestamp) -> (Profile, bool) {
+fn apply<'d>(
+    input: UpdateProfile<'d>,
+    mut profile: Profile<'d>,
+    ids: &Ids,
+    now: Timestamp,
+) -> (Profile<'d>, bool) {
     let mut changed = false;
     let mut set = |given: bool| changed |= given;
 
-    set(replace(&mut profile.name, input.name, String::new));
+    set(replace(&mut profile.name, input.name, || {
+        Text::Borrowed("")
+    }));
     set(replace_nullable(&mut profile.short_name, input.short_name));
     set(replace_nullable(
         &mut profile.description,

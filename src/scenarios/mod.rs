@@ -21,7 +21,7 @@ use crate::response::{self, Reply};
 
 pub use model::{Action, After, Answer, AnswerBody, Scenario, Step};
 
-pub const HEADER: &str = "x-mock-scenario";
+pub const HEADER: http::HeaderName = http::HeaderName::from_static("x-mock-scenario");
 
 /// The shipped library, compiled in. A test checks that this list matches `scenarios/`.
 pub const EMBEDDED: &[(&str, &str)] = &[

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The benchmark: sent-mock against the hyper floor (../shared/bench/floor), in one run, with
+# the same load, so that ratios hold on a noisy shared machine where absolute figures drift.
+#
+# For each target and each connection count a fresh server starts pinned to CPU 0 (taskset),
+# wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row: requests/s,
+# p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
+# measured run divided by its requests), peak RSS; then start-up time to the first 200 and
+# idle RSS. Every figure is also given as a ratio to the floor's.
+#
+# Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
+# SHARED (the shared folder, default ../shared beside the repository).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")"
+shared="${SHARED:-$(dirname "$repo")/shared}"
+bench="$shared/bench"
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-3s}"
+CONNECTIONS="${CONNECTIONS:-1 32}"
+STARTUP_RUNS="${STARTUP_RUNS:-20}"
+ADMIN=sk_test_acme_admin
+SEED_PROFILE=770e8400-e29b-41d4-a716-446655440001
+
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+command -v taskset >/dev/null || { echo "taskset (util-linux) is needed"; exit 1; }
+[ -d "$bench/floor" ] || { echo "no floor at $bench/floor (set SHARED)"; exit 1; }
+
+echo "== building sent-mock and the floor (release)"
+cargo build --release --manifest-path "$repo/Cargo.toml" --bin sent-mock 2>&1 | tail -n 1
+floor_target="${TMPDIR:-/tmp}/sent-mock-bench-floor-target"
+CARGO_TARGET_DIR="$floor_target" cargo build --release --manifest-path "$bench/floor/Cargo.toml" 2>&1 | tail -n 1
+mock="$repo/target/release/sent-mock"
+floor="$floor_target/release/floor"
+port=4190
+results="$(mktemp)"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -f "$results"; }
+trap cleanup EXIT
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+start_server() { # command...
+  taskset -c 0 "$@" >/dev/null 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "server did not start: $*"; exit 1
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# target, connections, wrk script, path, environment for wrk, server command...
+measure() {
+  local name="$1" conns="$2" script="$3" path="$4" load_env="$5"
+  shift 5
+  start_server "$@"
+  local url="http://127.0.0.1:$port$path"
+  (cd "$bench" && env BODY_FILE=data/create-request.json $load_env \
+    taskset -c 1 wrk -t1 -c"$conns" -d"$WARMUP" -s "$script" "$url" >/dev/null)
+  local before after line
+  before="$(ticks "$server_pid")"
+  line="$(cd "$bench" && env BODY_FILE=data/create-request.json $load_env \
+    taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$url" | grep '^RESULT')"
+  after="$(ticks "$server_pid")"
+  echo "$name $conns $line cpu_ticks=$((after - before)) hwm_kib=$(hwm_kib "$server_pid")" | tee -a "$results"
+  stop_server
+}
+
+mock_args=(--port "$port")
+export RUST_LOG=warn # one log line per request would measure the terminal, not the mock
+echo "== load: wrk, $DURATION after a $WARMUP warm-up; server on CPU 0, wrk on CPU 1"
+for conns in $CONNECTIONS; do
+  measure floor "$conns" "$bench/post.lua" /v3/profiles "" "$floor" "$port" "$bench/data/create-response.json"
+  measure create "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN" "$mock" "${mock_args[@]}"
+  # A cap high enough that no fresh key meets the 503 of a full store during the run.
+  measure create+fresh-key "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN IDEM=unique" \
+    "$mock" "${mock_args[@]}" --idempotency-capacity 100000000
+  measure replay "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN IDEM=bench-replay" "$mock" "${mock_args[@]}"
+  measure get "$conns" "$here/get.lua" "/v3/profiles/$SEED_PROFILE" "API_KEY=$ADMIN" "$mock" "${mock_args[@]}"
+done
+
+echo "== start-up to the first 200 ($STARTUP_RUNS runs each) and idle RSS"
+floor_start="$("$here/startup.py" "$STARTUP_RUNS" "$port" POST /v3/profiles "$bench/data/create-request.json" "" -- "$floor" "$port" "$bench/data/create-response.json")"
+mock_start="$("$here/startup.py" "$STARTUP_RUNS" "$port" POST /v3/profiles "$bench/data/create-request.json" "$ADMIN" -- "$mock" --port "$port")"
+echo "floor $floor_start" | tee -a "$results"
+echo "mock $mock_start" | tee -a "$results"
+start_server "$floor" "$port" "$bench/data/create-response.json"; sleep 0.3
+echo "idle floor rss_kib=$(rss_kib "$server_pid")" | tee -a "$results"; stop_server
+start_server "$mock" "${mock_args[@]}"; sleep 0.3
+echo "idle mock rss_kib=$(rss_kib "$server_pid")" | tee -a "$results"; stop_server
+
+python3 - "$results" "$(getconf CLK_TCK)" "$DURATION" <<'EOF'
+import re, sys
+path, tck, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+seconds = float(re.sub(r"[^0-9.]", "", duration)) * (60 if duration.endswith("m") else 1)
+rows, startup, idle = [], {}, {}
+for line in open(path):
+    fields = dict(re.findall(r"(\w+)=([0-9.]+)", line))
+    words = line.split()
+    if "rps" in fields:
+        rps = float(fields["rps"])
+        rows.append({
+            "name": words[0], "conns": int(words[1]), "rps": rps,
+            "p50": float(fields["p50_us"]), "p99": float(fields["p99_us"]),
+            "cpu": float(fields["cpu_ticks"]) / tck * 1e6 / (rps * seconds),
+            "rss": float(fields["hwm_kib"]) / 1024, "non2xx": int(float(fields["non2xx"])),
+        })
+    elif words[1:2] == ["STARTUP"] or "median_ms" in fields:
+        startup[words[0]] = float(fields["median_ms"])
+    elif words[0] == "idle":
+        idle[words[1]] = float(fields["rss_kib"]) / 1024
+print()
+print(f"{'target':<18}{'conns':>6}{'req/s':>10}{'x':>6}{'p50 us':>9}{'x':>6}{'p99 us':>9}{'x':>6}"
+      f"{'CPU us/req':>12}{'x':>6}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}")
+for row in rows:
+    floor = next(r for r in rows if r["name"] == "floor" and r["conns"] == row["conns"])
+    print(f"{row['name']:<18}{row['conns']:>6}{row['rps']:>10.0f}{row['rps'] / floor['rps']:>6.2f}"
+          f"{row['p50']:>9.0f}{row['p50'] / floor['p50']:>6.2f}{row['p99']:>9.0f}{row['p99'] / floor['p99']:>6.2f}"
+          f"{row['cpu']:>12.1f}{row['cpu'] / floor['cpu']:>6.2f}{row['rss']:>10.1f}{row['rss'] / floor['rss']:>8.1f}"
+          f"{row['non2xx']:>9}")
+if startup:
+    print(f"\nstart-up to first 200 (median): floor {startup['floor']:.1f} ms, sent-mock "
+          f"{startup['mock']:.1f} ms (x{startup['mock'] / startup['floor']:.2f})")
+if idle:
+    print(f"idle RSS: floor {idle['floor']:.1f} MiB, sent-mock {idle['mock']:.1f} MiB "
+          f"(x{idle['mock'] / idle['floor']:.2f})")
+EOF
