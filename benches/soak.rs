@@ -5,7 +5,7 @@
 //! sweep. Run with `cargo bench --bench soak`; environment knobs:
 //! `SOAK_REQUESTS` (1000000), `SOAK_CONNECTIONS` (32), `SOAK_SANDBOX` (unset: real creates,
 //! which keep their profiles; `1`: sandbox creates, which keep nothing but the idempotency
-//! records), `SOAK_ARGS` (extra flags for the server).
+//! records), `SOAK_ARGS` (extra flags for the server), `SOAK_BIN` (another build to compare).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -80,7 +80,9 @@ async fn main() {
     body["sandbox"] = serde_json::json!(sandbox);
     let body = Bytes::from(serde_json::to_vec(&body).unwrap());
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sent-mock"))
+    let binary =
+        std::env::var("SOAK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sent-mock").into());
+    let mut child = Command::new(binary)
         .args(["--port", "0"])
         .args(extra.split_whitespace())
         .env("RUST_LOG", "warn")

@@ -151,15 +151,6 @@ async fn attempt_once(sender: &Sender, url: &str, body: Bytes) -> Result<u16, St
         .unwrap_or_else(|_| Err(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())))
 }
 
-fn callback_headers() -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    headers
-}
-
 fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, note: String) {
     app.journal.record(Entry {
         seq: app.journal.next_seq(),
@@ -169,7 +160,7 @@ fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, not
         method: "POST".into(),
         path: callback.url.clone(),
         query: None,
-        headers: callback_headers(),
+        headers: r#"{"content-type":"application/json"}"#.into(),
         body: Some(std::sync::Arc::from(String::from_utf8_lossy(body).as_ref())),
         body_bytes: body.len(),
         status,

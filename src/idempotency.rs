@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::error::ApiError;
+use crate::journal::Redaction;
 use crate::json::{Json, Number};
 use crate::request::Request;
 use crate::response::Reply;
@@ -248,9 +249,9 @@ pub struct Stored {
     pub request_id: String,
     /// The request's canonical fingerprint, for a retry whose bytes differ.
     pub canonical: u64,
-    /// The request's body as the journal shows it, for a retry with the same bytes, which is
-    /// answered without parsing its body.
-    pub journal_body: Option<Arc<str>>,
+    /// Where the request body's secrets are, so that a retry with the same bytes, answered
+    /// without parsing its body, is journaled redacted all the same.
+    pub redaction: Option<Redaction>,
 }
 
 #[derive(Debug)]
@@ -522,7 +523,7 @@ impl InFlight {
                     body: done.reply.body.clone(),
                     request_id: done.request_id.to_owned(),
                     canonical: done.canonical,
-                    journal_body: done.journal_body,
+                    redaction: done.redaction,
                 };
                 (Arc::new(stored), done.now)
             });
@@ -538,7 +539,7 @@ pub struct Completion<'a> {
     /// A scenario's override of the storing rule; `None` stores final answers.
     pub store: Option<bool>,
     pub canonical: u64,
-    pub journal_body: Option<Arc<str>>,
+    pub redaction: Option<Redaction>,
 }
 
 impl Drop for InFlight {
@@ -587,7 +588,7 @@ mod tests {
             now,
             store,
             canonical: 7,
-            journal_body: None,
+            redaction: None,
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
@@ -53,9 +53,9 @@ pub struct Entry {
     /// The path, or for a callback the URL called.
     pub path: String,
     pub query: Option<String>,
-    /// The request's headers, credentials already replaced by `[REDACTED]`.
-    #[serde(serialize_with = "headers_as_object")]
-    pub headers: HeaderMap,
+    /// The request's headers as a JSON object's text, credentials replaced by `[REDACTED]`.
+    #[serde(serialize_with = "raw_json_text")]
+    pub headers: Box<str>,
     /// The body as redacted JSON text (shared with the idempotency record of the request).
     #[serde(serialize_with = "raw_json")]
     pub body: Option<Arc<str>>,
@@ -73,17 +73,11 @@ pub struct Entry {
     pub api_key_hash: Option<u64>,
 }
 
-fn headers_as_object<S: Serializer>(headers: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
-    let mut map = s.serialize_map(Some(headers.keys_len()))?;
-    for name in headers.keys() {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        map.serialize_entry(name.as_str(), &values.join(", "))?;
+fn raw_json_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<&serde_json::value::RawValue>(text) {
+        Ok(raw) => raw.serialize(s),
+        Err(_) => s.serialize_none(),
     }
-    map.end()
 }
 
 fn raw_json<S: Serializer>(body: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
@@ -183,41 +177,91 @@ impl Journal {
     }
 }
 
-/// Request headers as the journal keeps them: credentials redacted. A copy of the map is
-/// cheap: header values share the bytes hyper read.
-pub fn redact_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut kept = headers.clone();
-    for name in SECRET_HEADERS {
-        if kept.contains_key(&name) {
-            kept.insert(name, HeaderValue::from_static(REDACTED));
+/// Request headers as the journal keeps them: a JSON object's text (repeated headers joined
+/// with ", "), credentials redacted. Written out here rather than kept as a `HeaderMap`,
+/// whose values would hold on to the connection's whole read buffer for as long as the
+/// entry lives.
+pub fn redact_headers(headers: &HeaderMap) -> Box<str> {
+    let mut shown: Vec<(&str, String)> = Vec::with_capacity(headers.keys_len());
+    for (name, value) in headers {
+        let text = if SECRET_HEADERS.contains(name) {
+            REDACTED.into()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        match shown.iter_mut().find(|(n, _)| *n == name.as_str()) {
+            Some((_, joined)) => {
+                joined.push_str(", ");
+                joined.push_str(&text);
+            }
+            None => shown.push((name.as_str(), text)),
         }
     }
-    kept
+    let mut out = String::with_capacity(256);
+    out.push('{');
+    for (i, (name, value)) in shown.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Names and values are strings: writing them as JSON cannot fail.
+        out.push_str(&serde_json::to_string(name).unwrap_or_default());
+        out.push(':');
+        out.push_str(&serde_json::to_string(value).unwrap_or_default());
+    }
+    out.push('}');
+    out.into_boxed_str()
 }
 
 /// A parsed body as JSON text with every secret value replaced by `[REDACTED]`.
-///
-/// The usual case is cheap: the parser borrowed every string without escapes from `raw`, so a
-/// secret string's place in `raw` is known and the journal keeps `raw` with those places
-/// overwritten. A secret that is not such a string (a number, an escaped string) makes the
-/// journal re-write the whole document instead.
 pub fn redact_body(raw: &[u8], doc: &Json<'_>) -> String {
-    let mut spans = Vec::new();
-    if secret_spans(raw, doc, false, &mut spans) {
+    match Redaction::plan(raw, doc) {
+        Some(plan) => plan.apply(raw),
+        None => serde_json::to_string(&Redacted { doc, all: false }).unwrap_or_default(),
+    }
+}
+
+/// Where the secrets of a body are, as byte ranges of its text.
+///
+/// The usual case is cheap: the parser borrowed every string without escapes from the body,
+/// so a secret string's place is known, and the journal keeps the body's text with those
+/// places overwritten. The plan is small, so an idempotency record keeps it: a retry with the
+/// same bytes is journaled by applying it, without parsing the body again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redaction(Box<[(u32, u32)]>);
+
+impl Redaction {
+    /// The plan for `raw`, or `None` when a secret is not a string borrowed from `raw` (a
+    /// number, an escaped string), whose place is unknown.
+    pub fn plan(raw: &[u8], doc: &Json<'_>) -> Option<Redaction> {
+        let mut spans = Vec::new();
+        secret_spans(raw, doc, false, &mut spans).then(|| {
+            Redaction(
+                spans
+                    .into_iter()
+                    .map(|(start, end)| (start as u32, end as u32))
+                    .collect(),
+            )
+        })
+    }
+
+    /// `raw` with the planned ranges overwritten by `[REDACTED]`.
+    pub fn apply(&self, raw: &[u8]) -> String {
         let mut out = Vec::with_capacity(raw.len());
         let mut from = 0;
-        for (start, end) in spans {
+        for &(start, end) in self.0.iter() {
+            let (start, end) = (start as usize, end as usize);
+            if start < from || end > raw.len() {
+                break;
+            }
             out.extend_from_slice(&raw[from..start]);
             out.extend_from_slice(REDACTED.as_bytes());
             from = end;
         }
-        out.extend_from_slice(&raw[from..]);
-        // `raw` parsed as JSON, so it is UTF-8, and only whole string contents were replaced.
-        if let Ok(text) = String::from_utf8(out) {
-            return text;
-        }
+        out.extend_from_slice(&raw[from.min(raw.len())..]);
+        // The plan was made on these very bytes, which parsed as JSON: they are UTF-8, and
+        // only whole string contents were replaced.
+        String::from_utf8(out).unwrap_or_default()
     }
-    serde_json::to_string(&Redacted { doc, all: false }).unwrap_or_default()
 }
 
 /// Collects the byte ranges of `raw` holding secret values, in order; `false` when a secret
@@ -366,7 +410,7 @@ mod tests {
             method: "POST".into(),
             path: "/v3/profiles".into(),
             query: None,
-            headers: HeaderMap::new(),
+            headers: "{}".into(),
             body: None,
             body_bytes: 0,
             status: Some(200),

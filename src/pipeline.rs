@@ -24,7 +24,7 @@ use crate::idempotency::{
     self, Begin, Completion, IdempotencyKey, MismatchMode, RawPrint, Scope, Stored,
 };
 use crate::ids::RequestId;
-use crate::journal::{self, Entry, Kind};
+use crate::journal::{self, Entry, Kind, Redaction};
 use crate::json::Json;
 use crate::profiles::{complete, create, delete, list, retrieve, update};
 use crate::request::Request;
@@ -75,6 +75,8 @@ struct Trace {
     replayed: bool,
     /// The body as redacted JSON text.
     body: Option<Arc<str>>,
+    /// Where the body's secrets are, for the idempotency record.
+    redaction: Option<Redaction>,
 }
 
 /// Answers one buffered request.
@@ -169,7 +171,11 @@ fn parse_body<'r>(
         BodyUse::Optional | BodyUse::None => None,
     };
     if let (Some(Ok(doc)), true) = (&body, app.journal.is_enabled()) {
-        trace.body = Some(Arc::from(journal::redact_body(&req.body, doc)));
+        trace.redaction = Redaction::plan(&req.body, doc);
+        trace.body = Some(Arc::from(match &trace.redaction {
+            Some(plan) => plan.apply(&req.body),
+            None => journal::redact_body(&req.body, doc),
+        }));
     }
     body
 }
@@ -210,12 +216,15 @@ async fn idempotent(
                     now: ctx.now,
                     store: ran.store,
                     canonical,
-                    journal_body: trace.body.clone(),
+                    redaction: trace.redaction.take(),
                 });
                 return Ok(ran.reply);
             }
             Begin::Replay(stored) => {
-                trace.body = stored.journal_body.clone();
+                // The same bytes as the stored request: its redaction plan fits them.
+                if let (Some(plan), true) = (&stored.redaction, app.journal.is_enabled()) {
+                    trace.body = Some(Arc::from(plan.apply(&req.body)));
+                }
                 trace.replayed = true;
                 return Ok(replay(&stored));
             }
