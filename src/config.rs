@@ -97,6 +97,35 @@ pub struct Cli {
     #[arg(long, env = "SENT_MOCK_CALLBACK_ATTEMPTS", default_value_t = 4)]
     pub callback_attempts: u32,
 
+    /// Close a connection whose request headers take longer than this (slowloris), and an
+    /// idle keep-alive connection after this long.
+    #[arg(long, env = "SENT_MOCK_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Answer 408 and close when a request body takes longer than this to arrive.
+    #[arg(long, env = "SENT_MOCK_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+
+    /// Most headers in one request; more answer 431 (HTTP/1).
+    #[arg(long, env = "SENT_MOCK_MAX_HEADERS", default_value_t = 100)]
+    pub max_headers: usize,
+
+    /// Largest request head (request line and headers); larger answers 431 (bytes, or KiB).
+    #[arg(long, env = "SENT_MOCK_MAX_HEADER_BYTES", default_value = "64KiB", value_parser = parse_size)]
+    pub max_header_bytes: usize,
+
+    /// Longest request target (path and query); longer answers 414.
+    #[arg(long, env = "SENT_MOCK_MAX_URI_BYTES", default_value = "8KiB", value_parser = parse_size)]
+    pub max_uri_bytes: usize,
+
+    /// Most connections served at once; further ones wait in the listen queue.
+    #[arg(long, env = "SENT_MOCK_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Most concurrent HTTP/2 streams per connection; more are refused by the protocol.
+    #[arg(long, env = "SENT_MOCK_H2_MAX_STREAMS", default_value_t = 100)]
+    pub h2_max_streams: u32,
+
     /// Log format on standard error.
     #[arg(long, env = "SENT_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -121,6 +150,33 @@ pub struct Config {
     pub seed: Option<u64>,
     pub state_file: Option<PathBuf>,
     pub callbacks: callbacks::Settings,
+    pub limits: Limits,
+}
+
+/// What the server refuses, and when it gives up on a slow client.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub max_headers: usize,
+    pub max_header_bytes: usize,
+    pub max_uri_bytes: usize,
+    pub max_connections: usize,
+    pub h2_max_streams: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
+            max_headers: 100,
+            max_header_bytes: 64 * 1024,
+            max_uri_bytes: 8 * 1024,
+            max_connections: 1024,
+            h2_max_streams: 100,
+        }
+    }
 }
 
 /// Who may use the control API.
@@ -147,6 +203,7 @@ impl Default for Config {
             seed: None,
             state_file: None,
             callbacks: callbacks::Settings::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -184,6 +241,16 @@ impl Cli {
                 delay: self.callback_delay,
                 attempts: self.callback_attempts,
                 ..callbacks::Settings::default()
+            },
+            limits: Limits {
+                header_read_timeout: self.header_read_timeout,
+                body_read_timeout: self.body_read_timeout,
+                max_headers: self.max_headers,
+                // hyper's read buffer cannot be smaller than 8 KiB.
+                max_header_bytes: self.max_header_bytes.max(8192),
+                max_uri_bytes: self.max_uri_bytes,
+                max_connections: self.max_connections.max(1),
+                h2_max_streams: self.h2_max_streams.max(1),
             },
         })
     }

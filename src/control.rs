@@ -56,7 +56,19 @@ pub fn handle(
 ) -> Result<Reply, ApiError> {
     let meta = ctx.meta();
     match control {
-        Control::Health => Ok(response::ok(meta, &json!({"status": "ok"}))),
+        Control::Health => Ok(response::ok(
+            meta,
+            &json!({
+                "status": "ok",
+                "connections": app.counters.connections(),
+                "requests_in_flight": app.counters.requests(),
+                "idempotency": {
+                    "records": app.idempotency.len(),
+                    "running": app.idempotency.running(),
+                },
+                "profiles": app.profiles.len(),
+            }),
+        )),
         Control::Reset => {
             app.reset();
             Ok(response::ok(meta, &json!({"reset": true})))

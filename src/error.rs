@@ -88,6 +88,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     /// 415 `VALIDATION_001`.
     UnsupportedMediaType,
+    /// 408 `REQUEST_TIMEOUT` (the mock's own code): the body did not arrive in time.
+    RequestTimeout { after: std::time::Duration },
+    /// 414 `URI_TOO_LONG` (the mock's own code).
+    UriTooLong { limit: usize },
     /// 422 `VALIDATION_001`, `details: null`, a business rule's message.
     BusinessRule(String),
     /// 422 `VALIDATION_001`, the prerequisites of an operation, each under its field.
@@ -132,6 +136,8 @@ impl ApiError {
             ApiError::ConcurrentIdempotentRequest => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::BusinessRule(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -160,6 +166,8 @@ impl ApiError {
             ApiError::RouteNotFound { .. } => "ROUTE_NOT_FOUND",
             ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             ApiError::ConcurrentIdempotentRequest => "CONFLICT_001",
+            ApiError::RequestTimeout { .. } => "REQUEST_TIMEOUT",
+            ApiError::UriTooLong { .. } => "URI_TOO_LONG",
             ApiError::Internal(_) => "INTERNAL_001",
             ApiError::ServiceUnavailable => "SERVICE_001",
             ApiError::ScenarioNotFound { .. } | ApiError::UnknownScenario { .. } => {
@@ -196,6 +204,13 @@ impl ApiError {
                 format!("Request body exceeds the limit of {limit} bytes")
             }
             ApiError::UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE.into(),
+            ApiError::RequestTimeout { after } => format!(
+                "The request body did not arrive within {} ms",
+                after.as_millis()
+            ),
+            ApiError::UriTooLong { limit } => {
+                format!("The request target is longer than {limit} bytes")
+            }
             ApiError::BusinessRule(message) => message.clone(),
             ApiError::Unprocessable { message, .. } => (*message).into(),
             ApiError::Internal(op) => format!(

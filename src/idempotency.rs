@@ -315,6 +315,14 @@ impl IdempotencyStore {
         self.used.load(Ordering::Relaxed)
     }
 
+    /// Keys whose request is still running.
+    pub fn running(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|slot| matches!(slot.value(), Slot::Running { .. }))
+            .count()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

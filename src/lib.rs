@@ -24,6 +24,7 @@ pub mod callbacks;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod counters;
 pub mod directory;
 pub mod error;
 pub mod files;

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -33,8 +35,6 @@ use crate::response::{Fault, X_REQUEST_ID};
 use crate::route;
 use crate::state::App;
 
-/// How long a client may take to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often expired idempotency records are dropped.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// A sweep that drops at least this many records gives the freed memory back to the OS.
@@ -68,18 +68,36 @@ impl Server {
     /// Serves until `shutdown` completes, then drains the connections.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server { app, listener } = self;
+        let limits = &app.config.limits;
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .keep_alive(true)
+            // hyper's header timeout does nothing without a timer.
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT);
-        builder.http2().timer(TokioTimer::new());
+            .header_read_timeout(limits.header_read_timeout)
+            .max_headers(limits.max_headers)
+            .max_buf_size(limits.max_header_bytes);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.h2_max_streams)
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        // Past the limit the accept loop waits for a connection to end: further clients wait
+        // in the kernel's listen queue, and those being served are not disturbed.
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         let sweeper = tokio::spawn(sweep_expired(app.clone()));
 
         loop {
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+                () = &mut shutdown => break,
+            };
             let stream = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => stream,
@@ -93,6 +111,7 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
+            let open = app.counters.connection();
             let app = app.clone();
             let service = service_fn(move |req| {
                 let app = app.clone();
@@ -106,6 +125,7 @@ impl Server {
                 if let Err(err) = connection.await {
                     tracing::debug!(error = %err, "connection ended with an error");
                 }
+                drop((open, slot));
             });
         }
 
@@ -150,35 +170,52 @@ async fn serve(
     app: &App,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Wire>, ScriptedFault> {
+    let _in_flight = app.counters.request();
     let (parts, body) = req.into_parts();
     let mut request = Request::new(parts.method, parts.uri.path(), parts.headers, Bytes::new());
     request.query = parts.uri.query().map(str::to_owned);
     let limit = app.config.max_body;
+    let limits = &app.config.limits;
+    let target_length = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
 
     let declared = request
         .headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let answer = if declared.is_some_and(|n| n > limit as u64) {
+    let refused = if target_length > limits.max_uri_bytes {
+        Some(ApiError::UriTooLong {
+            limit: limits.max_uri_bytes,
+        })
+    } else if declared.is_some_and(|n| n > limit as u64) {
         // Refused before a byte of the body is read.
-        logged(
-            &request,
-            pipeline::reject(app, &ApiError::PayloadTooLarge { limit }, &request),
-        )
+        Some(ApiError::PayloadTooLarge { limit })
     } else {
-        match Limited::new(body, limit).collect().await {
-            Ok(collected) => {
-                request.body = collected.to_bytes();
-                run_to_the_end(app, request).await
-            }
-            Err(err) => {
-                let problem = if err.downcast_ref::<LengthLimitError>().is_some() {
-                    ApiError::PayloadTooLarge { limit }
-                } else {
-                    ApiError::field("body", "body could not be read to its end")
-                };
-                logged(&request, pipeline::reject(app, &problem, &request))
+        None
+    };
+    let answer = match refused {
+        Some(problem) => logged(&request, pipeline::reject(app, &problem, &request)),
+        None => {
+            let reading = Limited::new(body, limit).collect();
+            match tokio::time::timeout(limits.body_read_timeout, reading).await {
+                Ok(Ok(collected)) => {
+                    request.body = collected.to_bytes();
+                    run_to_the_end(app, request).await
+                }
+                Ok(Err(err)) => {
+                    let problem = if err.downcast_ref::<LengthLimitError>().is_some() {
+                        ApiError::PayloadTooLarge { limit }
+                    } else {
+                        ApiError::field("body", "body could not be read to its end")
+                    };
+                    logged(&request, pipeline::reject(app, &problem, &request))
+                }
+                Err(_) => {
+                    let problem = ApiError::RequestTimeout {
+                        after: limits.body_read_timeout,
+                    };
+                    logged(&request, pipeline::reject(app, &problem, &request))
+                }
             }
         }
     };

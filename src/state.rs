@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::callbacks::Sender;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::counters::Counters;
 use crate::directory::Directory;
 use crate::fixtures::{self, Fixtures};
 use crate::idempotency::IdempotencyStore;
@@ -38,6 +39,7 @@ pub struct State {
     pub scenarios: Scenarios,
     pub journal: Journal,
     pub callbacks: Sender,
+    pub counters: Counters,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             scenarios: Scenarios::new(scenarios),
             journal: Journal::new(config.journal_size),
             callbacks: Sender::default(),
+            counters: Counters::default(),
             directory: Directory::new(fixtures.default_organization),
             profiles: ProfileStore::default(),
             config,

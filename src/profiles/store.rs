@@ -128,6 +128,15 @@ impl ProfileStore {
         all
     }
 
+    /// Profiles kept, deleted ones included.
+    pub fn len(&self) -> usize {
+        self.profiles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+
     /// Forgets every profile (the control API's reset, before the fixtures go back in).
     pub fn clear(&self) {
         self.profiles.clear();

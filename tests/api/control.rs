@@ -97,7 +97,17 @@ async fn health_answers_200_status_ok_in_the_envelope() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let body = reply.json();
     assert_eq!(body["success"], true);
-    assert_eq!(body["data"], json!({"status": "ok"}));
+    assert_eq!(body["data"]["status"], "ok");
+    assert_eq!(
+        body["data"]["requests_in_flight"], 1,
+        "the health request itself"
+    );
+    assert_eq!(
+        body["data"]["idempotency"],
+        json!({"records": 0, "running": 0})
+    );
+    assert_eq!(body["data"]["profiles"], 1, "the seed profile");
+    assert!(body["data"]["connections"].as_u64().unwrap() >= 1);
     assert_eq!(body["error"], Value::Null);
     assert_eq!(
         reply.header("x-request-id"),
