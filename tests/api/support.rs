@@ -60,9 +60,17 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     }));
     TestApp {
         addr,
-        client: Client::builder(TokioExecutor::new()).build_http(),
+        client: client(),
         shutdown: Some(tx),
     }
+}
+
+/// A client that keeps no idle connection, so that a test sees the server's connections
+/// go back to where they were.
+fn client() -> Client<HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build_http()
 }
 
 impl TestApp {
@@ -304,7 +312,7 @@ impl Binary {
     pub fn app(&self) -> TestApp {
         TestApp {
             addr: self.addr,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: client(),
             shutdown: None,
         }
     }
@@ -412,4 +420,67 @@ impl Hook {
         }
         self.received.lock().unwrap().clone()
     }
+}
+
+/// What the server holds, from `GET /_mock/health` on a connection of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Open connections, not counting the one asking.
+    pub connections: u64,
+    pub profiles: u64,
+    pub records: u64,
+    pub running: u64,
+    /// Requests in flight, not counting the one asking.
+    pub in_flight: u64,
+}
+
+pub async fn snapshot(app: &TestApp) -> Snapshot {
+    let answer = app
+        .raw(
+            b"GET /_mock/health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+            Duration::from_secs(2),
+        )
+        .await;
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let health: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("health: {answer}"));
+    let data = &health["data"];
+    let n = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("health: {health}"));
+    Snapshot {
+        connections: n(&data["connections"]) - 1,
+        profiles: n(&data["profiles"]),
+        records: n(&data["idempotency"]["records"]),
+        running: n(&data["idempotency"]["running"]),
+        in_flight: n(&data["requests_in_flight"]) - 1,
+    }
+}
+
+/// The invariant of ROBUSTNESS.md after a row: a normal create still answers; exactly
+/// `created` profiles and `stored` idempotency records were added by the row; nothing runs
+/// or is in flight; open connections are back to `before`.
+pub async fn assert_invariant(app: &TestApp, before: Snapshot, created: u64, stored: u64) {
+    let mut now = snapshot(app).await;
+    for _ in 0..40 {
+        if now.connections <= before.connections && now.in_flight == 0 && now.running == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        now = snapshot(app).await;
+    }
+    assert!(
+        now.connections <= before.connections,
+        "connections left open: {now:?} (before {before:?})"
+    );
+    assert_eq!(now.in_flight, 0, "a request is still in flight: {now:?}");
+    assert_eq!(now.running, 0, "an idempotency key is stuck in flight: {now:?}");
+    assert_eq!(now.profiles, before.profiles + created, "profiles: {now:?} (before {before:?})");
+    assert_eq!(now.records, before.records + stored, "records: {now:?} (before {before:?})");
+    let normal = app
+        .post("/v3/profiles")
+        .header("x-api-key", ADMIN)
+        .header("content-type", "application/json")
+        .header("connection", "close")
+        .body(r#"{"name": "After the row"}"#)
+        .send()
+        .await;
+    assert_eq!(normal.status, 200, "a normal create after the row: {}", normal.text());
 }
