@@ -113,16 +113,24 @@ impl Server {
             let _ = stream.set_nodelay(true);
             let open = app.counters.connection();
             let app = app.clone();
-            let service = service_fn(move |req| {
-                let app = app.clone();
-                async move { serve(&app, req).await }
-            });
-            let connection = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            let first_byte_timeout = limits.header_read_timeout;
             tokio::spawn(async move {
-                if let Err(err) = connection.await {
+                // hyper's header timeout starts once the HTTP/1-or-h2 detection has read the
+                // first bytes: a client that connects and never sends one would otherwise
+                // hold its connection slot for ever.
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(first_byte_timeout, stream.peek(&mut first)).await {
+                    Ok(Ok(read)) if read > 0 => {}
+                    _ => return,
+                }
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { serve(&app, req).await }
+                });
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                if let Err(err) = watcher.watch(connection.into_owned()).await {
                     tracing::debug!(error = %err, "connection ended with an error");
                 }
                 drop((open, slot));

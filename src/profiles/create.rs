@@ -178,3 +178,32 @@ pub fn execute(
     }
     Ok(reply)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::json;
+
+    #[test]
+    fn debug_output_of_a_checked_create_shows_no_secret() {
+        let body = br#"{"name": "x", "billing_model": "profile",
+            "payment_details": {"card_number": "4000056655665556", "expiry": "10/47", "cvc": "7391", "zip_code": "10001"},
+            "whatsapp_business_account": {"waba_id": "1", "access_token": "EAASentinelToken"}}"#;
+        let doc = json::parse(body).unwrap();
+        let input = validate(&doc, Clock::default().now()).unwrap();
+
+        let shown = format!("{input:?} {doc:?}");
+
+        for secret in [
+            "4000056655665556",
+            "10/47",
+            "7391",
+            "10001",
+            "EAASentinelToken",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("[REDACTED]"));
+    }
+}

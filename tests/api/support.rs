@@ -471,9 +471,20 @@ pub async fn assert_invariant(app: &TestApp, before: Snapshot, created: u64, sto
         "connections left open: {now:?} (before {before:?})"
     );
     assert_eq!(now.in_flight, 0, "a request is still in flight: {now:?}");
-    assert_eq!(now.running, 0, "an idempotency key is stuck in flight: {now:?}");
-    assert_eq!(now.profiles, before.profiles + created, "profiles: {now:?} (before {before:?})");
-    assert_eq!(now.records, before.records + stored, "records: {now:?} (before {before:?})");
+    assert_eq!(
+        now.running, 0,
+        "an idempotency key is stuck in flight: {now:?}"
+    );
+    assert_eq!(
+        now.profiles,
+        before.profiles + created,
+        "profiles: {now:?} (before {before:?})"
+    );
+    assert_eq!(
+        now.records,
+        before.records + stored,
+        "records: {now:?} (before {before:?})"
+    );
     let normal = app
         .post("/v3/profiles")
         .header("x-api-key", ADMIN)
@@ -482,5 +493,10 @@ pub async fn assert_invariant(app: &TestApp, before: Snapshot, created: u64, sto
         .body(r#"{"name": "After the row"}"#)
         .send()
         .await;
-    assert_eq!(normal.status, 200, "a normal create after the row: {}", normal.text());
+    assert_eq!(
+        normal.status,
+        200,
+        "a normal create after the row: {}",
+        normal.text()
+    );
 }

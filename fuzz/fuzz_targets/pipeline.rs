@@ -1,0 +1,101 @@
+//! Bytes in, response out: the whole request pipeline (routing, authentication, idempotency,
+//! body parsing, scenarios, validation, every endpoint) under arbitrary input.
+//!
+//! The first bytes choose the method, the path, a few headers (API key, Idempotency-Key,
+//! x-profile-id, x-mock-scenario, content type); the rest is the body. Every answer must be a
+//! well-formed envelope (or a 204), carry the common headers, and never echo the sentinel
+//! card number the bodies may carry.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method};
+use libfuzzer_sys::fuzz_target;
+use sent_mock::request::Request;
+use sent_mock::state::App;
+use sent_mock::{pipeline, Config};
+
+const PATHS: [&str; 8] = [
+    "/v3/profiles",
+    "/v3/profiles/770e8400-e29b-41d4-a716-446655440001",
+    "/v3/profiles/770e8400-e29b-41d4-a716-446655440001/complete",
+    "/v3/profiles/not-a-uuid",
+    "/_mock/scenarios",
+    "/_mock/clock",
+    "/_mock/organizations",
+    "/nowhere",
+];
+const METHODS: [Method; 5] = [Method::POST, Method::GET, Method::PATCH, Method::DELETE, Method::PUT];
+const KEYS: [&str; 4] = ["sk_test_acme_admin", "sk_test_acme_developer", "sk_test_globex_admin", "nope"];
+const SENTINEL: &[u8] = b"4000056655665556";
+
+struct World {
+    runtime: tokio::runtime::Runtime,
+    app: App,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| World {
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap(),
+        app: App::new(Config::default()).unwrap(),
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 3 {
+        return;
+    }
+    let world = world();
+    let (head, body) = data.split_at(3);
+    let method = METHODS[head[0] as usize % METHODS.len()].clone();
+    let path = PATHS[(head[0] as usize / METHODS.len()) % PATHS.len()];
+    let flags = head[1];
+    let mut headers = HeaderMap::new();
+    headers.insert("x-api-key", HeaderValue::from_static(KEYS[head[2] as usize % KEYS.len()]));
+    if flags & 1 != 0 {
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    if flags & 2 != 0 {
+        headers.insert("idempotency-key", HeaderValue::from_static("fuzz-key"));
+    }
+    if flags & 4 != 0 {
+        headers.insert(
+            "x-profile-id",
+            HeaderValue::from_static("770e8400-e29b-41d4-a716-446655440001"),
+        );
+    }
+    if flags & 8 != 0 {
+        // Scenarios without delays or faults, so that every input answers at once.
+        let name = ["internal-error", "rate-limited", "unavailable", "validation-error"][(flags >> 4) as usize % 4];
+        headers.insert("x-mock-scenario", HeaderValue::from_static(name));
+    }
+    let request = Request::new(method, path, headers, Bytes::copy_from_slice(body));
+
+    let answer = world.runtime.block_on(pipeline::handle(&world.app, &request));
+
+    let response = answer.response;
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_eq!(response.headers()["x-api-version"], "v3");
+    let status = response.status().as_u16();
+    assert!((200..600).contains(&status));
+    let bytes = response.body();
+    if status != 204 {
+        let envelope: serde_json::Value =
+            serde_json::from_slice(bytes).expect("every answer is JSON");
+        assert!(envelope.get("success").is_some() && envelope.get("meta").is_some());
+    }
+    assert!(
+        !bytes.windows(SENTINEL.len()).any(|w| w == SENTINEL),
+        "the sentinel card number was echoed"
+    );
+    // Keep the state small however long the run.
+    if world.app.profiles.len() > 10_000 {
+        world.app.reset();
+    }
+});
