@@ -401,11 +401,6 @@ async fn row_28_sixty_four_concurrent_requests_with_one_new_key_create_one_profi
     assert_invariant(&app, before, 1, 1).await;
 }
 
-const HALF_SECOND: (&str, &str) = (
-    "half-second.json",
-    r#"{"name": "half-second", "steps": [{"delay": "500ms", "proceed": true}]}"#,
-);
-
 #[tokio::test]
 async fn row_29_a_client_gone_mid_request_leaves_the_answer_stored_for_its_retry() {
     let app = spawn_app_with_scenarios(&[HALF_SECOND]).await;

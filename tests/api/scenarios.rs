@@ -314,11 +314,6 @@ async fn create_then_drop_closes_the_connection_and_the_retry_gets_the_stored_20
     assert_eq!(retry.json()["data"]["description"], "dropped");
 }
 
-const HALF_SECOND: (&str, &str) = (
-    "half-second.json",
-    r#"{"name": "half-second", "steps": [{"delay": "500ms", "proceed": true}]}"#,
-);
-
 #[tokio::test]
 async fn a_second_request_with_the_key_waits_for_the_running_one_and_replays_it() {
     let app = Arc::new(spawn_app_with_scenarios(&[HALF_SECOND]).await);
@@ -386,39 +381,6 @@ async fn a_request_still_running_past_the_wait_answers_409() {
         "Concurrent idempotent request in progress"
     );
     assert_eq!(first.status, 200);
-}
-
-#[tokio::test]
-async fn a_client_that_disconnects_mid_request_leaves_its_outcome_stored_for_the_retry() {
-    let app = spawn_app_with_scenarios(&[HALF_SECOND]).await;
-    let body = r#"{"name": "Abandoned"}"#;
-    let request = format!(
-        "POST /v3/profiles HTTP/1.1\r\nhost: x\r\nx-api-key: {ADMIN}\r\ncontent-type: application/json\r\nidempotency-key: abandoned\r\nx-mock-scenario: half-second\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-
-    // The client sends, then hangs up while the request is still running.
-    let answer = app
-        .raw(request.as_bytes(), Duration::from_millis(100))
-        .await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let retry = app
-        .post("/v3/profiles")
-        .key(ADMIN)
-        .header("Idempotency-Key", "abandoned")
-        .header("x-mock-scenario", "half-second")
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await;
-
-    assert_eq!(answer, "", "the first client left before the answer");
-    assert_eq!(retry.status, 200, "{}", retry.text());
-    assert_eq!(
-        retry.header("idempotent-replayed"),
-        Some("true"),
-        "the outcome was stored"
-    );
 }
 
 #[tokio::test]

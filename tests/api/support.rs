@@ -500,3 +500,77 @@ pub async fn assert_invariant(app: &TestApp, before: Snapshot, created: u64, sto
         normal.text()
     );
 }
+
+/// The keys of `ProfileDetail`, in the documented order (CONTRACT §5.5).
+pub const PROFILE_KEYS: [&str; 25] = [
+    "id",
+    "organization_id",
+    "name",
+    "email",
+    "icon",
+    "description",
+    "short_name",
+    "status",
+    "created_at",
+    "updated_at",
+    "allow_contact_sharing",
+    "allow_template_sharing",
+    "inherit_contacts",
+    "inherit_templates",
+    "inherit_tcr_brand",
+    "inherit_tcr_campaign",
+    "billing_model",
+    "sending_phone_number_profile_id",
+    "sending_whatsapp_number_profile_id",
+    "sending_phone_number",
+    "whatsapp_phone_number",
+    "allow_number_change_during_onboarding",
+    "waba_id",
+    "billing_contact",
+    "brand",
+];
+
+/// The keys of a JSON object in the order the body wrote them.
+pub fn keys_in_order(text: &str, object_start: &str) -> Vec<String> {
+    let start = text.find(object_start).expect("object present") + object_start.len();
+    let mut depth = 0;
+    let mut keys = Vec::new();
+    let mut chars = text[start..].char_indices().peekable();
+    let mut in_string = false;
+    let mut current = String::new();
+    let mut expecting_key = true;
+    while let Some((_, c)) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    in_string = false;
+                    if depth == 0 && expecting_key {
+                        keys.push(std::mem::take(&mut current));
+                        expecting_key = false;
+                    }
+                }
+                _ if depth == 0 && expecting_key => current.push(c),
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' => depth += 1,
+            '}' | ']' if depth == 0 => break,
+            '}' | ']' => depth -= 1,
+            ',' if depth == 0 => expecting_key = true,
+            _ => {}
+        }
+    }
+    keys
+}
+
+/// A scenario that waits half a second, then lets the request run.
+pub const HALF_SECOND: (&str, &str) = (
+    "half-second.json",
+    r#"{"name": "half-second", "steps": [{"delay": "500ms", "proceed": true}]}"#,
+);
