@@ -30,7 +30,7 @@ echo "== building sent-mock and the floor (release)"
 cargo build --release --manifest-path "$repo/Cargo.toml" --bin sent-mock 2>&1 | tail -n 1
 floor_target="${TMPDIR:-/tmp}/sent-mock-bench-floor-target"
 CARGO_TARGET_DIR="$floor_target" cargo build --release --manifest-path "$bench/floor/Cargo.toml" 2>&1 | tail -n 1
-mock="$repo/target/release/sent-mock"
+mock="${CARGO_TARGET_DIR:-$repo/target}/release/sent-mock"
 floor="$floor_target/release/floor"
 port=4190
 results="$(mktemp)"
