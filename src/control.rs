@@ -282,10 +282,7 @@ fn mint_organization(app: &App, ctx: &Context, req: &Request) -> Result<Reply, A
 }
 
 fn key_view(key: &ApiKey) -> Value {
-    let (role, profile_id) = match key.grant {
-        Grant::Organization(role) => (Some(role), None),
-        Grant::Profile(profile) => (None, Some(profile)),
-    };
+    let (role, profile_id) = key.grant.fields();
     json!({
         "key": key.key,
         "role": role,

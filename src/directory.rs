@@ -46,6 +46,25 @@ pub enum Grant {
     Profile(Uuid),
 }
 
+impl Grant {
+    /// The grant as files write it: a role, or a profile id, never both.
+    pub fn from_fields(role: Option<Role>, profile_id: Option<Uuid>) -> Option<Grant> {
+        match (role, profile_id) {
+            (Some(role), None) => Some(Grant::Organization(role)),
+            (None, Some(profile)) => Some(Grant::Profile(profile)),
+            _ => None,
+        }
+    }
+
+    /// The other way round: `(role, profile_id)`.
+    pub fn fields(self) -> (Option<Role>, Option<Uuid>) {
+        match self {
+            Grant::Organization(role) => (Some(role), None),
+            Grant::Profile(profile) => (None, Some(profile)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ApiKey {
     pub key: String,

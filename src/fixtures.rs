@@ -161,15 +161,14 @@ pub fn load(files: &JsonFiles, ids: &Ids, now: Timestamp) -> Result<Fixtures, St
             if !keys_seen.insert(entry.key.clone()) {
                 return Err(at("the key is defined twice".into()));
             }
-            let grant = match (entry.role, entry.profile_id) {
-                (Some(role), None) => Grant::Organization(role),
-                (None, Some(profile)) if own_profiles.contains(&profile) => Grant::Profile(profile),
-                (None, Some(profile)) => {
+            let grant = match Grant::from_fields(entry.role, entry.profile_id) {
+                Some(Grant::Profile(profile)) if !own_profiles.contains(&profile) => {
                     return Err(at(format!(
                         "profile_id {profile} is not one of this organization's profiles"
                     )))
                 }
-                _ => return Err(at("give exactly one of role and profile_id".into())),
+                Some(grant) => grant,
+                None => return Err(at("give exactly one of role and profile_id".into())),
             };
             out.keys.push(ApiKey {
                 key: entry.key,

@@ -66,10 +66,7 @@ pub fn save(app: &App, path: &Path) -> Result<usize, String> {
         .iter()
         .filter(|key| minted.contains(&key.organization_id))
         .map(|key| {
-            let (role, profile_id) = match key.grant {
-                Grant::Organization(role) => (Some(role), None),
-                Grant::Profile(id) => (None, Some(id)),
-            };
+            let (role, profile_id) = key.grant.fields();
             SavedKey {
                 key: key.key.clone(),
                 organization_id: key.organization_id,
@@ -126,10 +123,8 @@ pub fn load(app: &App, path: &Path) -> Result<usize, String> {
         app.directory.add_organization(org);
     }
     for key in saved.keys {
-        let grant = match (key.role, key.profile_id) {
-            (Some(role), _) => Grant::Organization(role),
-            (None, Some(id)) => Grant::Profile(id),
-            (None, None) => continue,
+        let Some(grant) = Grant::from_fields(key.role, key.profile_id) else {
+            continue;
         };
         app.directory.add_key(ApiKey {
             key: key.key,
