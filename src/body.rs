@@ -19,7 +19,7 @@ pub fn object(req: &Request) -> Result<Json<'_>, ApiError> {
         None => return Err(ApiError::UnsupportedMediaType),
     }
     if req.body.is_empty() {
-        return Err(problem("body is required and must be a JSON object"));
+        return Err(missing());
     }
     match json::parse(&req.body) {
         Ok(doc @ Json::Object(_)) => Ok(doc),
@@ -30,6 +30,11 @@ pub fn object(req: &Request) -> Result<Json<'_>, ApiError> {
         ))),
         Err(err) => Err(problem(format!("body must be valid JSON: {err}"))),
     }
+}
+
+/// The 400 for a request that needs a body and has none.
+pub fn missing() -> ApiError {
+    problem("body is required and must be a JSON object")
 }
 
 fn problem(message: impl Into<String>) -> ApiError {

@@ -375,7 +375,7 @@ fn endpoint(
     match route {
         Route::ListProfiles => list::execute(ctx, profiles, caller),
         Route::CreateProfile => {
-            let doc = body.ok_or_else(missing_body)?;
+            let doc = body.ok_or_else(body::missing)?;
             let input = create::validate(&doc, ctx.now)?;
             create::execute(ctx, profiles, &app.ids, &caller.organization, input)
         }
@@ -388,7 +388,7 @@ fn endpoint(
                 &app.ids,
                 caller,
                 id,
-                &body.ok_or_else(missing_body)?,
+                &body.ok_or_else(body::missing)?,
             )
         }
         Route::DeleteProfile(id) => {
@@ -398,7 +398,7 @@ fn endpoint(
         }
         Route::CompleteProfile(id) => {
             let id = id.require()?;
-            let input = complete::validate(&body.ok_or_else(missing_body)?)?;
+            let input = complete::validate(&body.ok_or_else(body::missing)?)?;
             let (reply, callback) = complete::execute(ctx, profiles, caller, id, input)?;
             if let Some(callback) = callback {
                 callbacks::schedule(app, callback);
@@ -407,10 +407,6 @@ fn endpoint(
         }
         Route::Control(_) => unreachable!("the control API is answered before authentication"),
     }
-}
-
-fn missing_body() -> ApiError {
-    ApiError::field("body", "body is required and must be a JSON object")
 }
 
 /// One journal entry for a request that reached the API (or failed on the way).

@@ -93,10 +93,6 @@ impl<T> Read<T> {
         }
     }
 
-    pub fn is_given(&self) -> bool {
-        matches!(self, Read::Value(_))
-    }
-
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
         match self {
             Read::Absent => Read::Absent,
