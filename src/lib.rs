@@ -11,7 +11,8 @@
 //! 4. [`body`] reads the body as a JSON object ([`json`] parses it strictly);
 //! 5. the endpoint in [`profiles`] validates it into typed input with the readers of
 //!    [`validate`], applies business rules, and changes the [`profiles::store`];
-//! 6. [`response`] renders the envelope and the headers every response carries.
+//! 6. [`response`] renders the envelope and the headers every response carries ([`render`]
+//!    writes a profile's JSON by hand).
 //!
 //! [`pipeline`] runs these stages in that order. Later stages may use earlier stages' types
 //! but never call back into them; the [`state::App`] handle holds the stores, the [`clock`]
@@ -38,6 +39,7 @@ pub mod memory;
 pub mod persist;
 pub mod pipeline;
 pub mod profiles;
+pub mod render;
 pub mod request;
 pub mod response;
 pub mod route;

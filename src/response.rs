@@ -15,6 +15,7 @@ use serde::{Serialize, Serializer};
 
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Details};
+use crate::render::WriteJson;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub const API_VERSION: &str = "v3";
@@ -60,6 +61,16 @@ impl Serialize for Meta<'_> {
     }
 }
 
+impl WriteJson for Meta<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::write_object!(out, {
+            "request_id": *self.request_id,
+            "timestamp": self.timestamp,
+            "version": *API_VERSION,
+        });
+    }
+}
+
 /// The error envelope; the success one is written by [`success`], which must know where
 /// `data` lands in the body.
 #[derive(Serialize)]
@@ -98,8 +109,8 @@ pub fn ok<D: Serialize>(meta: Meta<'_>, data: &D) -> Reply {
 
 /// 200 with `data` in the success envelope, and the bytes of `data` inside the body: they
 /// share the body's allocation, so a store can keep them without a copy.
-pub fn ok_with_data<D: Serialize>(meta: Meta<'_>, data: &D) -> (Reply, Bytes) {
-    let (mut body, range) = success(meta, |body| write_json(body, data));
+pub fn ok_with_data<D: WriteJson>(meta: Meta<'_>, data: &D) -> (Reply, Bytes) {
+    let (mut body, range) = success(meta, |body| data.write_json(body));
     // These bytes are kept, often 100 000 times over: give back the unused capacity.
     body.shrink_to_fit();
     let body = Bytes::from(body);
@@ -121,7 +132,7 @@ fn success(meta: Meta<'_>, write_data: impl FnOnce(&mut Vec<u8>)) -> (Vec<u8>, R
     write_data(&mut body);
     let end = body.len();
     body.extend_from_slice(b",\"error\":null,\"meta\":");
-    write_json(&mut body, &meta);
+    meta.write_json(&mut body);
     body.push(b'}');
     (body, start..end)
 }

@@ -206,4 +206,53 @@ mod tests {
         }
         assert!(shown.contains("[REDACTED]"));
     }
+
+    /// The hand-written renderer writes what serde_json writes for the same profile.
+    #[test]
+    fn a_profile_renders_byte_for_byte_as_serde_json_writes_it() {
+        use crate::render::WriteJson;
+        let org = Organization {
+            id: uuid::Uuid::nil(),
+            name: "Acme".into(),
+            email: "team@acme.com".into(),
+            waba_id: Some("102290129340398".into()),
+            exists: true,
+        };
+        let ids = Ids::new(Some(7));
+        let now = Clock::default().now();
+        let seed = include_str!("../../tests/data/create-request.json").replace("09/27", "09/49");
+        let escaped = seed.replace(
+            "\"name\":\"Acme",
+            "\"name\":\"Quote \\\" back \\\\ tab \\t nl \\n ctl \\u0001 é 😀 Acme",
+        );
+        assert_ne!(escaped, seed, "the escapes reached a rendered field");
+        let minimal =
+            r#"{"name": "x", "billing_model": "organization", "inherit_tcr_brand": true}"#;
+        for body in [seed.as_str(), escaped.as_str(), minimal] {
+            let doc = json::parse(body.as_bytes()).unwrap();
+            let input = validate(&doc, now).unwrap();
+            let mut profile = build(input, &org, &ids, now);
+            let mut written = Vec::new();
+            profile.write_json(&mut written);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                serde_json::to_string(&profile).unwrap()
+            );
+            // Every optional field filled, as a profile read back after changes is.
+            profile.sending_phone_number_profile_id = Some(ids.uuid());
+            profile.sending_phone_number = Some("+12025550123".into());
+            profile.allow_number_change_during_onboarding = Some(true);
+            profile.status = ProfileStatus::Submitted;
+            if let Some(brand) = profile.brand.as_mut() {
+                brand.submitted_at = Some(now);
+                brand.tcr_brand_id = Some("B1".into());
+            }
+            let mut written = Vec::new();
+            profile.write_json(&mut written);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                serde_json::to_string(&profile).unwrap()
+            );
+        }
+    }
 }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Timestamp;
+use crate::render::{self, WriteJson};
+use crate::write_object;
 
 /// Text of a profile: borrowed from the request while it is answered, owned once read back.
 pub type Text<'a> = Cow<'a, str>;
@@ -173,5 +175,150 @@ impl<'a> Brand<'a> {
             business: input.business,
             compliance: input.compliance,
         }
+    }
+}
+
+// The wire form, written by hand (see `render`); the derived `Serialize` above is the
+// reference these are tested against, and what the state file and read-backs use.
+
+impl WriteJson for Profile<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, {
+            "id": self.id,
+            "organization_id": self.organization_id,
+            "name": self.name,
+            "email": self.email,
+            "icon": self.icon,
+            "description": self.description,
+            "short_name": self.short_name,
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "allow_contact_sharing": self.allow_contact_sharing,
+            "allow_template_sharing": self.allow_template_sharing,
+            "inherit_contacts": self.inherit_contacts,
+            "inherit_templates": self.inherit_templates,
+            "inherit_tcr_brand": self.inherit_tcr_brand,
+            "inherit_tcr_campaign": self.inherit_tcr_campaign,
+            "billing_model": self.billing_model,
+            "sending_phone_number_profile_id": self.sending_phone_number_profile_id,
+            "sending_whatsapp_number_profile_id": self.sending_whatsapp_number_profile_id,
+            "sending_phone_number": self.sending_phone_number,
+            "whatsapp_phone_number": self.whatsapp_phone_number,
+            "allow_number_change_during_onboarding": self.allow_number_change_during_onboarding,
+            "waba_id": self.waba_id,
+            "billing_contact": self.billing_contact,
+            "brand": self.brand,
+        });
+    }
+}
+
+impl WriteJson for ProfileStatus {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        render::string(
+            out,
+            match self {
+                ProfileStatus::Incomplete => "incomplete",
+                ProfileStatus::Submitted => "submitted",
+                ProfileStatus::Completed => "completed",
+            },
+        );
+    }
+}
+
+impl WriteJson for BillingModel {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        render::string(
+            out,
+            match self {
+                BillingModel::Profile => "profile",
+                BillingModel::Organization => "organization",
+                BillingModel::ProfileAndOrganization => "profile_and_organization",
+            },
+        );
+    }
+}
+
+impl WriteJson for BillingContact<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+        });
+    }
+}
+
+impl WriteJson for Brand<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, {
+            "id": self.id,
+            "tcr_brand_id": self.tcr_brand_id,
+            "status": self.status,
+            "identity_status": self.identity_status,
+            "universal_ein": self.universal_ein,
+            "csp_id": self.csp_id,
+            "submitted_to_tcr": self.submitted_to_tcr,
+            "submitted_at": self.submitted_at,
+            "is_inherited": self.is_inherited,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "contact": self.contact,
+            "business": self.business,
+            "compliance": self.compliance,
+        });
+    }
+}
+
+impl WriteJson for BrandContact<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, {
+            "name": self.name,
+            "business_name": self.business_name,
+            "role": self.role,
+            "phone": self.phone,
+            "email": self.email,
+            "phone_country_code": self.phone_country_code,
+        });
+    }
+}
+
+impl WriteJson for BrandBusiness<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, {
+            "legal_name": self.legal_name,
+            "tax_id": self.tax_id,
+            "tax_id_type": self.tax_id_type,
+            "entity_type": self.entity_type,
+            "street": self.street,
+            "city": self.city,
+            "state": self.state,
+            "postal_code": self.postal_code,
+            "country": self.country,
+            "url": self.url,
+            "country_of_registration": self.country_of_registration,
+        });
+    }
+}
+
+impl WriteJson for BrandCompliance<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, {
+            "vertical": self.vertical,
+            "brand_relationship": self.brand_relationship,
+            "primary_use_case": self.primary_use_case,
+            "expected_messaging_volume": self.expected_messaging_volume,
+            "is_tcr_application": self.is_tcr_application,
+            "phone_number_prefix": self.phone_number_prefix,
+            "destination_countries": self.destination_countries,
+            "notes": self.notes,
+        });
+    }
+}
+
+impl WriteJson for DestinationCountry<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_object!(out, { "id": self.id, "isMain": self.is_main });
     }
 }

@@ -19,6 +19,7 @@ use crate::clock::Timestamp;
 use crate::error::ApiError;
 
 use super::model::Profile;
+use crate::render::WriteJson;
 
 #[derive(Clone, Debug)]
 pub struct StoredProfile {
@@ -53,8 +54,8 @@ impl StoredProfile {
 
     /// Renders `profile` on its own (fixtures, updates that answer something else).
     pub fn render(profile: &Profile<'_>) -> StoredProfile {
-        // A profile is plain data with string keys: serializing it cannot fail.
-        let json = serde_json::to_vec(profile).expect("a profile serializes");
+        let mut json = Vec::with_capacity(2048);
+        profile.write_json(&mut json);
         StoredProfile::new(profile, Bytes::from(json))
     }
 }
