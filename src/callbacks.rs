@@ -152,23 +152,23 @@ async fn attempt_once(sender: &Sender, url: &str, body: Bytes) -> Result<u16, St
 }
 
 fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, note: String) {
-    app.journal.record(Entry {
-        seq: app.journal.next_seq(),
-        kind: Kind::Callback,
-        at: app.clock.now(),
-        request_id: callback.request_id.clone(),
-        method: "POST".into(),
-        path: callback.url.clone(),
-        query: None,
-        headers: r#"{"content-type":"application/json"}"#.into(),
-        body: Some(std::sync::Arc::from(String::from_utf8_lossy(body).as_ref())),
-        body_bytes: body.len(),
-        status,
-        note: Some(note),
-        scenario: None,
-        replayed: false,
-        organization_id: Some(callback.organization_id),
-        idempotency_key: None,
-        api_key_hash: None,
+    app.journal.record(|e| {
+        e.seq = app.journal.next_seq();
+        e.kind = Kind::Callback;
+        e.at = app.clock.now();
+        Entry::set(&mut e.request_id, &callback.request_id);
+        Entry::set(&mut e.method, "POST");
+        Entry::set(&mut e.path, &callback.url);
+        e.query = None;
+        Entry::set(&mut e.headers, r#"{"content-type":"application/json"}"#);
+        Entry::set(e.body_buffer(), &String::from_utf8_lossy(body));
+        e.body_bytes = body.len();
+        e.status = status;
+        e.note = Some(note);
+        e.scenario = None;
+        e.replayed = false;
+        e.organization_id = Some(callback.organization_id);
+        e.idempotency_key = None;
+        e.api_key_hash = None;
     });
 }

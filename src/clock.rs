@@ -45,7 +45,7 @@ impl Clock {
 
 /// One reading of the clock. Displays as the API writes timestamps: UTC, RFC 3339, seven
 /// fractional digits and an explicit `+00:00` (`2026-03-11T21:50:50.1141567+00:00`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::json::Json;
+use crate::render;
 use crate::secret::REDACTED;
 
 /// Headers whose values are credentials.
@@ -34,16 +35,20 @@ const SECRET_MEMBERS: [&str; 4] = ["access_token", "card_number", "cvc", "expiry
 /// Members whose every value is secret.
 const SECRET_OBJECTS: [&str; 1] = ["payment_details"];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A request a client sent to the API.
+    #[default]
     Request,
     /// A webhook callback the mock sent.
     Callback,
 }
 
-#[derive(Debug, Serialize)]
+/// One journal entry. Entries are recycled: when the journal is full, the oldest one's
+/// buffers are written over for the newest, so that at steady state a request allocates
+/// nothing here (buffers over a kilobyte take glibc's slow path, and every request has one).
+#[derive(Debug, Default, Serialize)]
 pub struct Entry {
     pub seq: u64,
     pub kind: Kind,
@@ -55,10 +60,10 @@ pub struct Entry {
     pub query: Option<String>,
     /// The request's headers as a JSON object's text, credentials replaced by `[REDACTED]`.
     #[serde(serialize_with = "raw_json_text")]
-    pub headers: Box<str>,
-    /// The body as redacted JSON text (shared with the idempotency record of the request).
+    pub headers: String,
+    /// The body as redacted JSON text.
     #[serde(serialize_with = "raw_json")]
-    pub body: Option<Arc<str>>,
+    pub body: Option<String>,
     pub body_bytes: usize,
     /// The status answered (or, for a callback, received); `None` when the connection was
     /// closed without an answer.
@@ -73,6 +78,36 @@ pub struct Entry {
     pub api_key_hash: Option<u64>,
 }
 
+/// A recycled buffer much larger than what it now holds is given back rather than kept, so
+/// that one burst of big bodies does not pin its memory for the journal's lifetime.
+const KEEP_SLACK: usize = 4096;
+
+impl Entry {
+    /// Writes `text` over a recycled string.
+    pub fn set(field: &mut String, text: &str) {
+        field.clear();
+        if field.capacity() > KEEP_SLACK && field.capacity() > 4 * text.len() {
+            *field = String::new();
+        }
+        field.push_str(text);
+    }
+
+    /// Writes `text` over a recycled optional string.
+    pub fn set_option(field: &mut Option<String>, text: Option<&str>) {
+        match text {
+            None => *field = None,
+            Some(text) => Entry::set(field.get_or_insert_with(String::new), text),
+        }
+    }
+
+    /// The buffer of the optional `body`, emptied for writing.
+    pub fn body_buffer(&mut self) -> &mut String {
+        let body = self.body.get_or_insert_with(String::new);
+        Entry::set(body, "");
+        body
+    }
+}
+
 fn raw_json_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
     match serde_json::from_str::<&serde_json::value::RawValue>(text) {
         Ok(raw) => raw.serialize(s),
@@ -80,7 +115,7 @@ fn raw_json_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
-fn raw_json<S: Serializer>(body: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+fn raw_json<S: Serializer>(body: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match body
         .as_deref()
         .map(serde_json::from_str::<&serde_json::value::RawValue>)
@@ -131,14 +166,23 @@ impl Journal {
         self.key_hasher.hash_one(key)
     }
 
-    pub fn record(&self, entry: Entry) {
+    /// Appends one entry, which `fill` writes: every field, over whatever a recycled entry
+    /// held before (see [`Entry::set`]).
+    pub fn record(&self, fill: impl FnOnce(&mut Entry)) {
         if self.capacity == 0 {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() == self.capacity {
-            entries.pop_front();
+        let mut entry = if entries.len() >= self.capacity {
+            // A reader may still hold the oldest entry; then it keeps it and a new one is made.
+            entries
+                .pop_front()
+                .and_then(|oldest| Arc::try_unwrap(oldest).ok())
+        } else {
+            None
         }
+        .unwrap_or_default();
+        fill(&mut entry);
         entries.push_back(Arc::new(entry));
     }
 
@@ -177,39 +221,49 @@ impl Journal {
     }
 }
 
-/// Request headers as the journal keeps them: a JSON object's text (repeated headers joined
-/// with ", "), credentials redacted. Written out here rather than kept as a `HeaderMap`,
-/// whose values would hold on to the connection's whole read buffer for as long as the
-/// entry lives.
-pub fn redact_headers(headers: &HeaderMap) -> Box<str> {
-    let mut shown: Vec<(&str, String)> = Vec::with_capacity(headers.keys_len());
-    for (name, value) in headers {
-        let text = if SECRET_HEADERS.contains(name) {
-            REDACTED.into()
-        } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
-        };
-        match shown.iter_mut().find(|(n, _)| *n == name.as_str()) {
-            Some((_, joined)) => {
-                joined.push_str(", ");
-                joined.push_str(&text);
-            }
-            None => shown.push((name.as_str(), text)),
-        }
+/// Writes request headers as the journal keeps them: a JSON object's text (repeated headers
+/// joined with ", "), credentials redacted. Written out rather than kept as a `HeaderMap`,
+/// whose values would hold on to the connection's whole read buffer for as long as the entry
+/// lives.
+pub fn write_headers(headers: &HeaderMap, out: &mut String) {
+    let mut text = std::mem::take(out).into_bytes();
+    text.clear();
+    if text.capacity() > KEEP_SLACK {
+        text = Vec::new();
     }
-    let mut out = String::with_capacity(256);
-    out.push('{');
-    for (i, (name, value)) in shown.iter().enumerate() {
+    text.push(b'{');
+    for (i, name) in headers.keys().enumerate() {
         if i > 0 {
-            out.push(',');
+            text.push(b',');
         }
-        // Names and values are strings: writing them as JSON cannot fail.
-        out.push_str(&serde_json::to_string(name).unwrap_or_default());
-        out.push(':');
-        out.push_str(&serde_json::to_string(value).unwrap_or_default());
+        render::string(&mut text, name.as_str());
+        text.push(b':');
+        let secret = SECRET_HEADERS.contains(name);
+        fn shown(value: &http::HeaderValue, secret: bool) -> Cow<'_, str> {
+            match secret {
+                true => Cow::Borrowed(REDACTED),
+                false => String::from_utf8_lossy(value.as_bytes()),
+            }
+        }
+        let values = headers.get_all(name);
+        let mut values = values.iter();
+        match (values.next(), values.next()) {
+            (Some(only), None) => render::string(&mut text, &shown(only, secret)),
+            (first, second) => {
+                let mut joined = String::new();
+                for (j, value) in first.into_iter().chain(second).chain(values).enumerate() {
+                    if j > 0 {
+                        joined.push_str(", ");
+                    }
+                    joined.push_str(&shown(value, secret));
+                }
+                render::string(&mut text, &joined);
+            }
+        }
     }
-    out.push('}');
-    out.into_boxed_str()
+    text.push(b'}');
+    // Only whole strings were written, each valid UTF-8: this always holds.
+    *out = String::from_utf8(text).unwrap_or_default();
 }
 
 /// A parsed body as JSON text with every secret value replaced by `[REDACTED]`.
@@ -227,7 +281,7 @@ pub fn redact_body(raw: &[u8], doc: &Json<'_>) -> String {
 /// places overwritten. The plan is small, so an idempotency record keeps it: a retry with the
 /// same bytes is journaled by applying it, without parsing the body again.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Redaction(Box<[(u32, u32)]>);
+pub struct Redaction(Arc<[(u32, u32)]>);
 
 impl Redaction {
     /// The plan for `raw`, or `None` when a secret is not a string borrowed from `raw` (a
@@ -246,21 +300,29 @@ impl Redaction {
 
     /// `raw` with the planned ranges overwritten by `[REDACTED]`.
     pub fn apply(&self, raw: &[u8]) -> String {
-        let mut out = Vec::with_capacity(raw.len());
+        let mut out = String::new();
+        self.apply_into(raw, &mut out);
+        out
+    }
+
+    /// Appends `raw`, with the planned ranges overwritten by `[REDACTED]`, to `out`.
+    pub fn apply_into(&self, raw: &[u8], out: &mut String) {
+        // The plan was made on these very bytes, which parsed as JSON: they are UTF-8, and only
+        // whole string contents are replaced. Other bytes (a plan applied to the wrong body,
+        // which is a bug) would give the lossy text rather than a panic.
+        let text = String::from_utf8_lossy(raw);
+        out.reserve(text.len() + self.0.len() * REDACTED.len());
         let mut from = 0;
         for &(start, end) in self.0.iter() {
             let (start, end) = (start as usize, end as usize);
-            if start < from || end > raw.len() {
+            let (Some(before), true) = (text.get(from..start), text.is_char_boundary(end)) else {
                 break;
-            }
-            out.extend_from_slice(&raw[from..start]);
-            out.extend_from_slice(REDACTED.as_bytes());
+            };
+            out.push_str(before);
+            out.push_str(REDACTED);
             from = end;
         }
-        out.extend_from_slice(&raw[from.min(raw.len())..]);
-        // The plan was made on these very bytes, which parsed as JSON: they are UTF-8, and
-        // only whole string contents were replaced.
-        String::from_utf8(out).unwrap_or_default()
+        out.push_str(text.get(from..).unwrap_or(""));
     }
 }
 
@@ -401,25 +463,14 @@ mod tests {
         assert_eq!(limited[0].seq, 4);
     }
 
-    fn entry(seq: u64) -> Entry {
-        Entry {
-            seq,
-            kind: Kind::Request,
-            at: crate::clock::Clock::default().now(),
-            request_id: String::new(),
-            method: "POST".into(),
-            path: "/v3/profiles".into(),
-            query: None,
-            headers: "{}".into(),
-            body: None,
-            body_bytes: 0,
-            status: Some(200),
-            note: None,
-            scenario: None,
-            replayed: false,
-            organization_id: None,
-            idempotency_key: None,
-            api_key_hash: None,
+    fn entry(seq: u64) -> impl FnOnce(&mut Entry) {
+        move |e| {
+            *e = Entry {
+                seq,
+                headers: "{}".into(),
+                status: Some(200),
+                ..Entry::default()
+            }
         }
     }
 }

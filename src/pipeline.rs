@@ -73,10 +73,12 @@ struct Trace {
     idempotency_key: Option<String>,
     scenario: Option<Arc<str>>,
     replayed: bool,
-    /// The body as redacted JSON text.
-    body: Option<Arc<str>>,
-    /// Where the body's secrets are, for the idempotency record.
+    /// Where the body's secrets are: the journal writes the body with them overwritten, and
+    /// the idempotency record keeps the plan for retries with the same bytes.
     redaction: Option<Redaction>,
+    /// The redacted body's text, for the rare body whose secrets have no place in its bytes
+    /// (a number, an escaped string) and which is therefore written out again.
+    body: Option<String>,
 }
 
 /// Answers one buffered request.
@@ -172,10 +174,9 @@ fn parse_body<'r>(
     };
     if let (Some(Ok(doc)), true) = (&body, app.journal.is_enabled()) {
         trace.redaction = Redaction::plan(&req.body, doc);
-        trace.body = Some(Arc::from(match &trace.redaction {
-            Some(plan) => plan.apply(&req.body),
-            None => journal::redact_body(&req.body, doc),
-        }));
+        if trace.redaction.is_none() {
+            trace.body = Some(journal::redact_body(&req.body, doc));
+        }
     }
     body
 }
@@ -203,28 +204,14 @@ async fn idempotent(
         key,
     };
     let settings = app.idempotency.settings();
-    let deadline = tokio::time::Instant::now() + settings.wait;
-    loop {
+    // Read the clock only if a wait happens: almost no request waits.
+    let mut deadline = None;
+    let flight = loop {
         match app.idempotency.begin(scope.clone(), raw, ctx.now) {
-            Begin::Proceed(flight) => {
-                let body = parse_body(app, route, req, trace);
-                let canonical = canonical_of(&body);
-                let ran = run(app, ctx, caller, route, req, body, trace).await;
-                flight.complete(Completion {
-                    reply: &ran.reply,
-                    request_id: &ctx.request_id,
-                    now: ctx.now,
-                    store: ran.store,
-                    canonical,
-                    redaction: trace.redaction.take(),
-                });
-                return Ok(ran.reply);
-            }
+            Begin::Proceed(flight) => break flight,
             Begin::Replay(stored) => {
                 // The same bytes as the stored request: its redaction plan fits them.
-                if let (Some(plan), true) = (&stored.redaction, app.journal.is_enabled()) {
-                    trace.body = Some(Arc::from(plan.apply(&req.body)));
-                }
+                trace.redaction = stored.redaction.clone();
                 trace.replayed = true;
                 return Ok(replay(&stored));
             }
@@ -241,8 +228,12 @@ async fn idempotent(
                 ));
             }
             Begin::Wait(mut running) => {
+                let deadline =
+                    *deadline.get_or_insert_with(|| tokio::time::Instant::now() + settings.wait);
                 // The channel closes when the running request completes or is abandoned.
-                if tokio::time::timeout_at(deadline, running.changed())
+                // Boxed, like a scenario's delay: waits are rare, and a timer inline would
+                // make every request's future larger (see `server::run_to_the_end`).
+                if Box::pin(tokio::time::timeout_at(deadline, running.changed()))
                     .await
                     .is_err()
                 {
@@ -251,7 +242,19 @@ async fn idempotent(
             }
             Begin::Full => return Err(ApiError::ServiceUnavailable),
         }
-    }
+    };
+    let body = parse_body(app, route, req, trace);
+    let canonical = canonical_of(&body);
+    let ran = run(app, ctx, caller, route, req, body, trace).await;
+    flight.complete(Completion {
+        reply: &ran.reply,
+        request_id: &ctx.request_id,
+        now: ctx.now,
+        store: ran.store,
+        canonical,
+        redaction: trace.redaction.clone(),
+    });
+    Ok(ran.reply)
 }
 
 /// A stored answer again: same status and body, the original request id beside the new one.
@@ -322,7 +325,7 @@ async fn run(
         };
     };
     if let Some(delay) = step.delay {
-        tokio::time::sleep(delay).await;
+        Box::pin(tokio::time::sleep(delay)).await;
     }
     let operation = route.operation();
     let (mut reply, store) = match &step.action {
@@ -423,23 +426,27 @@ fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) 
         .header(&auth::API_KEY_HEADER)
         .and_then(Result::ok)
         .map(|key| app.journal.hash_key(key));
-    app.journal.record(Entry {
-        seq: app.journal.next_seq(),
-        kind: Kind::Request,
-        at: ctx.now,
-        request_id: ctx.request_id.clone(),
-        method: req.method.to_string(),
-        path: req.path.clone(),
-        query: req.query.clone(),
-        headers: journal::redact_headers(&req.headers),
-        body: trace.body,
-        body_bytes: req.body.len(),
-        status,
-        note,
-        scenario: trace.scenario.map(|s| s.to_string()),
-        replayed: trace.replayed,
-        organization_id: trace.organization_id,
-        idempotency_key: trace.idempotency_key,
-        api_key_hash,
+    app.journal.record(|e| {
+        e.seq = app.journal.next_seq();
+        e.kind = Kind::Request;
+        e.at = ctx.now;
+        Entry::set(&mut e.request_id, &ctx.request_id);
+        Entry::set(&mut e.method, req.method.as_str());
+        Entry::set(&mut e.path, &req.path);
+        Entry::set_option(&mut e.query, req.query.as_deref());
+        journal::write_headers(&req.headers, &mut e.headers);
+        match (trace.body, &trace.redaction) {
+            (Some(text), _) => e.body = Some(text),
+            (None, Some(plan)) => plan.apply_into(&req.body, e.body_buffer()),
+            (None, None) => e.body = None,
+        }
+        e.body_bytes = req.body.len();
+        e.status = status;
+        e.note = note;
+        Entry::set_option(&mut e.scenario, trace.scenario.as_deref());
+        e.replayed = trace.replayed;
+        e.organization_id = trace.organization_id;
+        Entry::set_option(&mut e.idempotency_key, trace.idempotency_key.as_deref());
+        e.api_key_hash = api_key_hash;
     });
 }
