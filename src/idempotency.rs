@@ -183,7 +183,29 @@ impl Fx {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
+        // Long input (a body) runs four independent lanes over 32-byte blocks: one lane's
+        // multiply waits on the one before it, four keep the multiplier busy.
+        let mut blocks = bytes.chunks_exact(32);
+        if bytes.len() >= 64 {
+            let mut lanes = [self.0, self.0 ^ 1, self.0 ^ 2, self.0 ^ 3];
+            for block in &mut blocks {
+                for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+                    let mut bytes = [0u8; 8];
+                    bytes.copy_from_slice(word);
+                    *lane =
+                        (lane.rotate_left(26) ^ u64::from_le_bytes(bytes)).wrapping_mul(Self::K);
+                }
+            }
+            for lane in lanes {
+                self.mix(lane);
+            }
+        }
+        let tail = if bytes.len() >= 64 {
+            blocks.remainder()
+        } else {
+            bytes
+        };
+        let mut chunks = tail.chunks_exact(8);
         for chunk in &mut chunks {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);

@@ -204,8 +204,15 @@ async fn serve(
     let answer = match refused {
         Some(problem) => logged(&request, pipeline::reject(app, &problem, &request)),
         None => {
-            let reading = Limited::new(body, limit).collect();
-            match tokio::time::timeout(limits.body_read_timeout, reading).await {
+            // A body that is already in the connection's buffer (nearly every one) is
+            // collected by the first poll, without arming a timer.
+            let mut reading = std::pin::pin!(Limited::new(body, limit).collect());
+            let first = std::future::poll_fn(|cx| Poll::Ready(reading.as_mut().poll(cx))).await;
+            let read = match first {
+                Poll::Ready(read) => Ok(read),
+                Poll::Pending => tokio::time::timeout(limits.body_read_timeout, reading).await,
+            };
+            match read {
                 Ok(Ok(collected)) => {
                     request.body = collected.to_bytes();
                     run_to_the_end(app, request).await
