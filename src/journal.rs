@@ -221,6 +221,15 @@ impl Journal {
     }
 }
 
+/// `bytes` as text: `from_utf8_lossy` walks byte by byte even when all is well, and the
+/// usual input (a body that parsed, an ASCII header) is valid UTF-8.
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Writes request headers as the journal keeps them: a JSON object's text (repeated headers
 /// joined with ", "), credentials redacted. Written out rather than kept as a `HeaderMap`,
 /// whose values would hold on to the connection's whole read buffer for as long as the entry
@@ -242,7 +251,7 @@ pub fn write_headers(headers: &HeaderMap, out: &mut String) {
         fn shown(value: &http::HeaderValue, secret: bool) -> Cow<'_, str> {
             match secret {
                 true => Cow::Borrowed(REDACTED),
-                false => String::from_utf8_lossy(value.as_bytes()),
+                false => lossy(value.as_bytes()),
             }
         }
         let values = headers.get_all(name);
@@ -310,7 +319,7 @@ impl Redaction {
         // The plan was made on these very bytes, which parsed as JSON: they are UTF-8, and only
         // whole string contents are replaced. Other bytes (a plan applied to the wrong body,
         // which is a bug) would give the lossy text rather than a panic.
-        let text = String::from_utf8_lossy(raw);
+        let text = lossy(raw);
         out.reserve(text.len() + self.0.len() * REDACTED.len());
         let mut from = 0;
         for &(start, end) in self.0.iter() {
