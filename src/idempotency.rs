@@ -321,7 +321,7 @@ pub struct IdempotencyStore {
 impl IdempotencyStore {
     pub fn new(settings: Settings) -> IdempotencyStore {
         IdempotencyStore {
-            slots: DashMap::new(),
+            slots: DashMap::with_shard_amount(crate::profiles::store::SHARDS),
             used: AtomicUsize::new(0),
             expiries: Mutex::new(VecDeque::new()),
             tokens: AtomicU64::new(0),
