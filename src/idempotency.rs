@@ -124,9 +124,16 @@ fn request_line(h: &mut Fx, method: &http::Method, path: &str) {
 }
 
 /// A hash of a document that ignores the order of object members: each member hashes on its
-/// own and the members' hashes are added, which commutes.
+/// own and the members' hashes are added, which commutes. Everything else (scalars, array
+/// items in order) feeds the hasher of the member it is in, so that only members pay for a
+/// hasher of their own.
 fn canonical_hash(doc: &Json<'_>) -> u64 {
     let mut h = Fx::default();
+    canonical_into(&mut h, doc);
+    h.finish()
+}
+
+fn canonical_into(h: &mut Fx, doc: &Json<'_>) {
     match doc {
         Json::Null => h.write_u8(0),
         Json::Bool(b) => h.write_u8(1 + u8::from(*b)),
@@ -150,7 +157,7 @@ fn canonical_hash(doc: &Json<'_>) -> u64 {
             h.write_u8(7);
             h.write_u64(items.len() as u64);
             for item in items {
-                h.write_u64(canonical_hash(item));
+                canonical_into(h, item);
             }
         }
         Json::Object(members) => {
@@ -158,7 +165,7 @@ fn canonical_hash(doc: &Json<'_>) -> u64 {
             for (key, value) in members {
                 let mut member = Fx::default();
                 member.write(key.as_bytes());
-                member.write_u64(canonical_hash(value));
+                canonical_into(&mut member, value);
                 sum = sum.wrapping_add(member.finish());
             }
             h.write_u8(8);
@@ -166,7 +173,6 @@ fn canonical_hash(doc: &Json<'_>) -> u64 {
             h.write_u64(sum);
         }
     }
-    h.finish()
 }
 
 /// A fast, non-cryptographic hasher (the rustc "Fx" mix, eight bytes at a time) with a final
