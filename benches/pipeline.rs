@@ -99,6 +99,8 @@ fn stages(c: &mut Criterion) {
 /// outside the timed part, so that memory stays flat however many iterations run.
 fn handle(c: &mut Criterion) {
     const BATCH: u64 = 20_000;
+    // As the binary does.
+    sent_mock::memory::tune();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

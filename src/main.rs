@@ -9,6 +9,7 @@ use sent_mock::{banner, logging, Cli, Server};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    sent_mock::memory::tune();
     let cli = Cli::parse();
     logging::init(cli.log_format);
     let addr = SocketAddr::new(cli.host, cli.port);
