@@ -7,9 +7,19 @@ use std::process::ExitCode;
 use clap::Parser;
 use sent_mock::{banner, logging, Cli, Server};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before any thread allocates: the allocator's settings apply to the arenas to come.
     sent_mock::memory::tune();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(err) => fail(&format!("cannot start the runtime: {err}")),
+    }
+}
+
+async fn serve() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
     let addr = SocketAddr::new(cli.host, cli.port);
