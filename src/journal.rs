@@ -173,17 +173,25 @@ impl Journal {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let mut entry = if entries.len() >= self.capacity {
-            // A reader may still hold the oldest entry; then it keeps it and a new one is made.
-            entries
-                .pop_front()
-                .and_then(|oldest| Arc::try_unwrap(oldest).ok())
+        let oldest = if entries.len() >= self.capacity {
+            entries.pop_front()
         } else {
             None
+        };
+        // Written in place, without moving the entry. A reader may still hold the oldest
+        // one: then it keeps it, and a new one is made.
+        let mut entry = oldest
+            .filter(|oldest| Arc::strong_count(oldest) == 1)
+            .unwrap_or_default();
+        match Arc::get_mut(&mut entry) {
+            Some(recycled) => fill(recycled),
+            None => {
+                let mut fresh = Entry::default();
+                fill(&mut fresh);
+                entry = Arc::new(fresh);
+            }
         }
-        .unwrap_or_default();
-        fill(&mut entry);
-        entries.push_back(Arc::new(entry));
+        entries.push_back(entry);
     }
 
     /// Matching entries, oldest first; `limit` keeps the newest of them.
