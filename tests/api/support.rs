@@ -574,3 +574,15 @@ pub const HALF_SECOND: (&str, &str) = (
     "half-second.json",
     r#"{"name": "half-second", "steps": [{"delay": "500ms", "proceed": true}]}"#,
 );
+
+/// Whether `needle` occurs in `text` as a token of its own, not inside a longer run of
+/// letters and digits: a four-digit CVC also turns up inside ids and timestamps
+/// ("…17:40:10.0739125…"), and only a standalone one is a leak.
+pub fn contains_token(text: &str, needle: &str) -> bool {
+    text.match_indices(needle).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
