@@ -261,16 +261,16 @@ async fn serve(
 /// third under a flood of creates). Only a request that must wait (a scenario's delay, a
 /// running request with its Idempotency-Key) moves to a task of its own, which hyper cannot
 /// cancel by dropping the connection.
+///
+/// The request is shared with the work rather than moved into it: the boxed work stays under
+/// a kilobyte (glibc serves those from its per-thread cache; larger ones take its slow path),
+/// and a panic can still name the request it failed on.
 async fn run_to_the_end(app: &App, request: Request) -> Answer {
-    let (method, path, received) = (
-        request.method.clone(),
-        request.path.clone(),
-        request.received,
-    );
-    let task_app = app.clone();
+    let request = Arc::new(request);
+    let (task_app, task_request) = (app.clone(), Arc::clone(&request));
     let mut work = Box::pin(async move {
-        let answer = pipeline::handle(&task_app, &request).await;
-        logged(&request, answer)
+        let answer = pipeline::handle(&task_app, &task_request).await;
+        logged(&task_request, answer)
     });
     let first = std::future::poll_fn(|cx| {
         let polled =
@@ -286,14 +286,15 @@ async fn run_to_the_end(app: &App, request: Request) -> Answer {
     match outcome {
         Ok(answer) => answer,
         Err(err) => {
+            let (method, path) = (&request.method, &request.path);
             tracing::error!(error = %err, %method, %path, "the pipeline panicked");
             let operation =
-                route::resolve(&method, &path).map_or(Operation::Create, |r| r.operation());
-            let mut request = Request::new(method, &path, http::HeaderMap::new(), Bytes::new());
-            request.received = received;
+                route::resolve(method, path).map_or(Operation::Create, |r| r.operation());
+            let mut bare = Request::new(method.clone(), path, http::HeaderMap::new(), Bytes::new());
+            bare.received = request.received;
             logged(
-                &request,
-                pipeline::reject(app, &ApiError::Internal(operation), &request),
+                &bare,
+                pipeline::reject(app, &ApiError::Internal(operation), &bare),
             )
         }
     }
