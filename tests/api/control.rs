@@ -413,6 +413,48 @@ async fn a_journal_of_size_3_keeps_only_the_3_newest_requests() {
     assert_eq!(names, [&json!("P2"), &json!("P3"), &json!("P4")]);
 }
 
+/// A full journal writes the newest entry over the oldest one's buffers: nothing of the
+/// request before may show through in a field the new one does not have.
+#[tokio::test]
+async fn a_recycled_journal_entry_keeps_nothing_of_the_request_before() {
+    let app = spawn_app_with(with_journal_size(1)).await;
+    let keyed = || {
+        app.post("/v3/profiles?trace=1")
+            .key(ADMIN)
+            .header("idempotency-key", "recycled-entry-key")
+            .json(&minimal_body())
+    };
+    let created = keyed().send().await;
+    let replayed = keyed().send().await;
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let read = app
+        .get(&format!("/v3/profiles/{id}"))
+        .key(ADMIN)
+        .send()
+        .await;
+    let entries = journal(&app, "").await;
+
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    let entry = &entries[0];
+    assert_eq!(entry["method"], "GET");
+    assert_eq!(entry["path"], format!("/v3/profiles/{id}"));
+    for field in ["query", "body", "idempotency_key", "scenario", "note"] {
+        assert!(entry[field].is_null(), "{field} left over: {entry:#}");
+    }
+    assert_eq!(entry["replayed"], false);
+    assert_eq!(entry["body_bytes"], 0);
+    assert!(
+        entry["headers"].get("idempotency-key").is_none(),
+        "{entry:#}"
+    );
+}
+
 #[tokio::test]
 async fn a_journal_of_size_0_keeps_nothing() {
     let app = spawn_app_with(with_journal_size(0)).await;
