@@ -238,16 +238,21 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// A header value as the journal shows it.
+fn shown(value: &http::HeaderValue, secret: bool) -> Cow<'_, str> {
+    match secret {
+        true => Cow::Borrowed(REDACTED),
+        false => lossy(value.as_bytes()),
+    }
+}
+
 /// Writes request headers as the journal keeps them: a JSON object's text (repeated headers
 /// joined with ", "), credentials redacted. Written out rather than kept as a `HeaderMap`,
 /// whose values would hold on to the connection's whole read buffer for as long as the entry
 /// lives.
 pub fn write_headers(headers: &HeaderMap, out: &mut String) {
+    Entry::set(out, "");
     let mut text = std::mem::take(out).into_bytes();
-    text.clear();
-    if text.capacity() > KEEP_SLACK {
-        text = Vec::new();
-    }
     text.push(b'{');
     for (i, name) in headers.keys().enumerate() {
         if i > 0 {
@@ -256,12 +261,6 @@ pub fn write_headers(headers: &HeaderMap, out: &mut String) {
         render::string(&mut text, name.as_str());
         text.push(b':');
         let secret = SECRET_HEADERS.contains(name);
-        fn shown(value: &http::HeaderValue, secret: bool) -> Cow<'_, str> {
-            match secret {
-                true => Cow::Borrowed(REDACTED),
-                false => lossy(value.as_bytes()),
-            }
-        }
         let values = headers.get_all(name);
         let mut values = values.iter();
         match (values.next(), values.next()) {

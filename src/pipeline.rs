@@ -160,7 +160,7 @@ async fn respond(
     Ok(reply)
 }
 
-/// The body as the route reads it, and its redacted copy in the trace for the journal.
+/// The body as the route reads it; the trace learns where its secrets are, for the journal.
 fn parse_body<'r>(
     app: &App,
     route: &Route,

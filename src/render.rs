@@ -3,7 +3,7 @@
 //! every request. [`WriteJson`] types write their keys as literals and only escape values.
 //!
 //! The output is byte for byte what serde_json writes for the same value (a unit test in
-//! `profiles::model` holds the two side by side), so the derived `Serialize` stays the
+//! `profiles::create` holds the two side by side), so the derived `Serialize` stays the
 //! reference and reads back what this writes.
 
 use uuid::Uuid;

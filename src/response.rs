@@ -51,16 +51,6 @@ pub struct Meta<'a> {
     pub timestamp: Timestamp,
 }
 
-impl Serialize for Meta<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("request_id", self.request_id)?;
-        map.serialize_entry("timestamp", &self.timestamp)?;
-        map.serialize_entry("version", API_VERSION)?;
-        map.end()
-    }
-}
-
 impl WriteJson for Meta<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         crate::write_object!(out, {
@@ -71,16 +61,8 @@ impl WriteJson for Meta<'_> {
     }
 }
 
-/// The error envelope; the success one is written by [`success`], which must know where
-/// `data` lands in the body.
-#[derive(Serialize)]
-struct ErrorEnvelope<'a> {
-    success: bool,
-    data: Option<()>,
-    error: ErrorBody<'a>,
-    meta: Meta<'a>,
-}
-
+/// The `error` of the error envelope. Both envelopes are written around their middle by
+/// hand, with the one `meta` writer.
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     code: &'a str,
@@ -173,19 +155,18 @@ pub fn error(meta: Meta<'_>, err: &ApiError) -> Reply {
     let code = err.code();
     let message = err.message(meta.request_id);
     let details = err.details();
-    let envelope = ErrorEnvelope {
-        success: false,
-        data: None,
-        error: ErrorBody {
-            code,
-            message: &message,
-            details: details.as_ref().map(DetailsMap),
-            doc_url: format!("{DOC_URL_PREFIX}{code}"),
-        },
-        meta,
+    let error = ErrorBody {
+        code,
+        message: &message,
+        details: details.as_ref().map(DetailsMap),
+        doc_url: format!("{DOC_URL_PREFIX}{code}"),
     };
     let mut body = Vec::with_capacity(512);
-    write_json(&mut body, &envelope);
+    body.extend_from_slice(b"{\"success\":false,\"data\":null,\"error\":");
+    write_json(&mut body, &error);
+    body.extend_from_slice(b",\"meta\":");
+    meta.write_json(&mut body);
+    body.push(b'}');
     let mut reply = with_body(err.status(), Bytes::from(body));
     if let ApiError::MethodNotAllowed { allow, .. } = err {
         reply.headers.insert(ALLOW, HeaderValue::from_static(allow));
