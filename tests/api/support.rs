@@ -575,6 +575,33 @@ pub const HALF_SECOND: (&str, &str) = (
     r#"{"name": "half-second", "steps": [{"delay": "500ms", "proceed": true}]}"#,
 );
 
+/// Sentinel secrets: a body carrying them (`sentinel_body`) goes through a test, and none may
+/// come back in an answer, a log line or the journal (`assert_no_sentinel`).
+pub const CARD: &str = "4000056655665556";
+pub const CVC: &str = "9183";
+pub const EXPIRY: &str = "11/48";
+pub const TOKEN: &str = "EAASentinelAccessToken0123456789";
+
+/// The seed body with every sentinel where a secret goes.
+pub fn sentinel_body() -> Value {
+    let mut body = seed_body();
+    body["payment_details"] =
+        json!({"card_number": CARD, "expiry": EXPIRY, "cvc": CVC, "zip_code": "10001"});
+    body["whatsapp_business_account"]["access_token"] = json!(TOKEN);
+    body
+}
+
+/// Fails if a sentinel (or one of `also`) is in `text`, which `place` names.
+pub fn assert_no_sentinel(text: &str, place: &str, also: &[&str]) {
+    for secret in [CARD, EXPIRY, TOKEN].iter().chain(also) {
+        assert!(!text.contains(secret), "{secret} found in {place}:\n{text}");
+    }
+    assert!(
+        !contains_token(text, CVC),
+        "{CVC} found in {place}:\n{text}"
+    );
+}
+
 /// Whether `needle` occurs in `text` as a token of its own, not inside a longer run of
 /// letters and digits: a four-digit CVC also turns up inside ids and timestamps
 /// ("…17:40:10.0739125…"), and only a standalone one is a leak.
