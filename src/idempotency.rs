@@ -13,6 +13,7 @@
 //! because the time to live is one value, so a sweep pops only what has expired.
 
 use std::collections::VecDeque;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -34,9 +35,10 @@ use crate::response::Reply;
 pub const HEADER: http::HeaderName = http::HeaderName::from_static("idempotency-key");
 const MAX_LEN: usize = 255;
 
-/// A key that passed the format check: 1–255 characters of `[A-Za-z0-9_-]`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct IdempotencyKey(String);
+/// A key that passed the format check: 1–255 characters of `[A-Za-z0-9_-]`. Shared, not
+/// copied, by the map, the request in flight and the expiry queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(Arc<str>);
 
 impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
@@ -71,14 +73,55 @@ pub fn key_of(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
             "Idempotency-Key must contain only letters, digits, hyphens and underscores",
         );
     }
-    Ok(Some(IdempotencyKey(value.to_owned())))
+    Ok(Some(IdempotencyKey(Arc::from(value))))
 }
 
 /// Keys are scoped per organization: two organizations may use the same key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// A scope carries its hash, computed once by [`IdempotencyStore::scope`] with the store's
+/// keyed SipHash (clients choose the keys, so the hash must not be one they can aim at): the
+/// map's look-ups, and the rehash of a shard as the map grows, read it instead of hashing
+/// the key again, and a different hash settles most comparisons before the key's bytes.
+#[derive(Clone, Debug)]
 pub struct Scope {
+    hash: u64,
     pub organization: Uuid,
     pub key: IdempotencyKey,
+}
+
+impl PartialEq for Scope {
+    fn eq(&self, other: &Scope) -> bool {
+        self.hash == other.hash && self.organization == other.organization && self.key == other.key
+    }
+}
+
+impl Eq for Scope {}
+
+impl Hash for Scope {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The map's hasher: a [`Scope`]'s hash is already computed, so it passes through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `Scope` is hashed with it, and it writes one u64; this keeps any other use sound.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(Fx::K);
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// What identifies "the same request": method, route path and body, never headers (retries
@@ -274,7 +317,8 @@ pub struct Stored {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Option<Bytes>,
-    pub request_id: String,
+    /// The first request's id, as the `x-original-request-id` a replay sends.
+    pub request_id: http::HeaderValue,
     /// The request's canonical fingerprint, for a retry whose bytes differ.
     pub canonical: u64,
     /// Where the request body's secrets are, so that a retry with the same bytes, answered
@@ -315,7 +359,9 @@ pub enum Begin {
 
 #[derive(Debug)]
 pub struct IdempotencyStore {
-    slots: DashMap<Scope, Slot>,
+    slots: DashMap<Scope, Slot, BuildHasherDefault<PassThrough>>,
+    /// Keys the scopes' SipHash, per process.
+    hasher: RandomState,
     /// Slots in use, kept beside the map so that the capacity check is one atomic.
     used: AtomicUsize,
     /// Completed keys in completion order, for the sweep.
@@ -327,7 +373,11 @@ pub struct IdempotencyStore {
 impl IdempotencyStore {
     pub fn new(settings: Settings) -> IdempotencyStore {
         IdempotencyStore {
-            slots: DashMap::with_shard_amount(crate::profiles::store::SHARDS),
+            slots: DashMap::with_hasher_and_shard_amount(
+                BuildHasherDefault::default(),
+                crate::profiles::store::SHARDS,
+            ),
+            hasher: RandomState::new(),
             used: AtomicUsize::new(0),
             expiries: Mutex::new(VecDeque::new()),
             tokens: AtomicU64::new(0),
@@ -355,41 +405,49 @@ impl IdempotencyStore {
         self.len() == 0
     }
 
-    pub fn begin(self: &Arc<Self>, scope: Scope, raw: RawPrint, now: Timestamp) -> Begin {
-        if let Some(outcome) = self.existing(&scope, raw, now) {
-            return outcome;
-        }
-        if !self.reserve(now) {
-            return Begin::Full;
-        }
-        match self.slots.entry(scope.clone()) {
-            Entry::Occupied(mut occupied) => {
-                // Another request took the key between the look-up and here, or the slot
-                // expired: give back the reservation and decide on what is there now.
-                self.used.fetch_sub(1, Ordering::Relaxed);
-                match occupied.get() {
-                    Slot::Done { expires_at, .. } if *expires_at <= now => {
-                        let (flight, slot) = self.start(scope, raw);
-                        occupied.insert(slot);
-                        Begin::Proceed(flight)
-                    }
-                    slot => self.decide(slot, raw),
-                }
-            }
-            Entry::Vacant(vacant) => {
-                let (flight, slot) = self.start(scope, raw);
-                vacant.insert(slot);
-                Begin::Proceed(flight)
-            }
+    /// The scope of `key` in `organization`, its hash computed once for every look-up.
+    pub fn scope(&self, organization: Uuid, key: IdempotencyKey) -> Scope {
+        let hash = self.hasher.hash_one((organization, &*key.0));
+        Scope {
+            hash,
+            organization,
+            key,
         }
     }
 
-    /// The outcome for a key already in the map, if it is there and not expired.
-    fn existing(&self, scope: &Scope, raw: RawPrint, now: Timestamp) -> Option<Begin> {
-        let slot = self.slots.get(scope)?;
-        match slot.value() {
-            Slot::Done { expires_at, .. } if *expires_at <= now => None,
-            other => Some(self.decide(other, raw)),
+    /// One look-up under the shard's lock decides, and takes the key if it is free.
+    pub fn begin(self: &Arc<Self>, scope: &Scope, raw: RawPrint, now: Timestamp) -> Begin {
+        let mut swept = false;
+        loop {
+            match self.slots.entry(scope.clone()) {
+                Entry::Occupied(mut occupied) => {
+                    return match occupied.get() {
+                        // An expired answer the sweep has not reached: the key is free again,
+                        // and its place in the store is reused.
+                        Slot::Done { expires_at, .. } if *expires_at <= now => {
+                            let (flight, slot) = self.start(scope.clone(), raw);
+                            occupied.insert(slot);
+                            Begin::Proceed(flight)
+                        }
+                        slot => self.decide(slot, raw),
+                    };
+                }
+                Entry::Vacant(vacant) => {
+                    if self.used.fetch_add(1, Ordering::Relaxed) < self.settings.capacity {
+                        let (flight, slot) = self.start(scope.clone(), raw);
+                        vacant.insert(slot);
+                        return Begin::Proceed(flight);
+                    }
+                    self.used.fetch_sub(1, Ordering::Relaxed);
+                    // Full: sweep expired keys, with the shard's lock released, and look again.
+                    drop(vacant);
+                    if swept {
+                        return Begin::Full;
+                    }
+                    self.sweep(now);
+                    swept = true;
+                }
+            }
         }
     }
 
@@ -420,20 +478,6 @@ impl IdempotencyStore {
             _done: sender,
         };
         (flight, Slot::Running { raw, token, done })
-    }
-
-    /// Takes one unit of capacity, sweeping expired keys first when the store looks full.
-    fn reserve(&self, now: Timestamp) -> bool {
-        let capacity = self.settings.capacity;
-        if self.used.fetch_add(1, Ordering::Relaxed) < capacity {
-            return true;
-        }
-        self.used.fetch_sub(1, Ordering::Relaxed);
-        self.sweep(now);
-        self.used.fetch_add(1, Ordering::Relaxed) < capacity || {
-            self.used.fetch_sub(1, Ordering::Relaxed);
-            false
-        }
     }
 
     /// Drops every key whose time is over; returns how many went.
@@ -491,33 +535,33 @@ impl IdempotencyStore {
     }
 
     fn finish(&self, scope: Scope, token: u64, outcome: Option<(Arc<Stored>, Timestamp)>) {
-        let Entry::Occupied(mut occupied) = self.slots.entry(scope.clone()) else {
-            return;
-        };
-        let raw = match occupied.get() {
-            Slot::Running { token: t, raw, .. } if *t == token => *raw,
-            // Not ours any more (a reset cleared it and another request took the key).
-            _ => return,
-        };
-        match outcome {
-            Some((stored, now)) => {
-                let expires_at = Timestamp(now.0 + ttl_of(&self.settings));
-                occupied.insert(Slot::Done {
-                    raw,
-                    expires_at,
-                    stored,
-                });
-                drop(occupied);
-                self.expiries
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_back((expires_at, scope));
-            }
-            None => {
-                occupied.remove();
+        // Not ours any more, if a reset cleared the key and another request took it.
+        let ours = |slot: &Slot| matches!(slot, Slot::Running { token: t, .. } if *t == token);
+        let Some((stored, now)) = outcome else {
+            if self.slots.remove_if(&scope, |_, slot| ours(slot)).is_some() {
                 self.used.fetch_sub(1, Ordering::Relaxed);
             }
+            return;
+        };
+        let expires_at = Timestamp(now.0 + ttl_of(&self.settings));
+        {
+            let Some(mut slot) = self.slots.get_mut(&scope) else {
+                return;
+            };
+            let raw = match &*slot {
+                Slot::Running { raw, .. } if ours(&slot) => *raw,
+                _ => return,
+            };
+            *slot = Slot::Done {
+                raw,
+                expires_at,
+                stored,
+            };
         }
+        self.expiries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back((expires_at, scope));
     }
 }
 
@@ -557,7 +601,8 @@ impl InFlight {
                     status: done.reply.status,
                     headers: done.reply.headers.clone(),
                     body: done.reply.body.clone(),
-                    request_id: done.request_id.to_owned(),
+                    request_id: http::HeaderValue::from_str(done.request_id)
+                        .unwrap_or_else(|_| http::HeaderValue::from_static("")),
                     canonical: done.canonical,
                     redaction: done.redaction,
                 };
@@ -591,11 +636,8 @@ mod tests {
     use super::*;
     use crate::clock::Clock;
 
-    fn scope(key: &str) -> Scope {
-        Scope {
-            organization: Uuid::nil(),
-            key: IdempotencyKey(key.to_owned()),
-        }
+    fn scope(store: &IdempotencyStore, key: &str) -> Scope {
+        store.scope(Uuid::nil(), IdempotencyKey(Arc::from(key)))
     }
 
     fn reply(status: u16) -> Reply {
@@ -632,18 +674,18 @@ mod tests {
     fn an_abandoned_request_releases_its_key() {
         let store = store(10);
         let now = Clock::default().now();
-        let Begin::Proceed(flight) = store.begin(scope("k"), PRINT, now) else {
+        let Begin::Proceed(flight) = store.begin(&scope(&store, "k"), PRINT, now) else {
             panic!()
         };
         assert!(matches!(
-            store.begin(scope("k"), PRINT, now),
+            store.begin(&scope(&store, "k"), PRINT, now),
             Begin::Wait(_)
         ));
 
         drop(flight);
 
         assert!(matches!(
-            store.begin(scope("k"), PRINT, now),
+            store.begin(&scope(&store, "k"), PRINT, now),
             Begin::Proceed(_)
         ));
         assert_eq!(store.len(), 0, "the second flight was dropped too");
@@ -653,10 +695,10 @@ mod tests {
     async fn waiters_wake_when_the_running_request_completes() {
         let store = store(10);
         let now = Clock::default().now();
-        let Begin::Proceed(flight) = store.begin(scope("k"), PRINT, now) else {
+        let Begin::Proceed(flight) = store.begin(&scope(&store, "k"), PRINT, now) else {
             panic!()
         };
-        let Begin::Wait(mut running) = store.begin(scope("k"), PRINT, now) else {
+        let Begin::Wait(mut running) = store.begin(&scope(&store, "k"), PRINT, now) else {
             panic!()
         };
 
@@ -664,11 +706,11 @@ mod tests {
 
         assert!(running.changed().await.is_err(), "the channel closed");
         assert!(matches!(
-            store.begin(scope("k"), PRINT, now),
+            store.begin(&scope(&store, "k"), PRINT, now),
             Begin::Replay(_)
         ));
         assert!(matches!(
-            store.begin(scope("k"), RawPrint(34), now),
+            store.begin(&scope(&store, "k"), RawPrint(34), now),
             Begin::Compare(_)
         ));
     }
@@ -691,27 +733,30 @@ mod tests {
             (503, false),
         ] {
             let key = format!("k{status}");
-            let Begin::Proceed(flight) = store.begin(scope(&key), PRINT, now) else {
+            let Begin::Proceed(flight) = store.begin(&scope(&store, &key), PRINT, now) else {
                 panic!()
             };
             flight.complete(done(&reply(status), now, None));
-            let replayed = matches!(store.begin(scope(&key), PRINT, now), Begin::Replay(_));
+            let replayed = matches!(
+                store.begin(&scope(&store, &key), PRINT, now),
+                Begin::Replay(_)
+            );
             assert_eq!(replayed, stored, "{status}");
         }
-        let Begin::Proceed(flight) = store.begin(scope("forced"), PRINT, now) else {
+        let Begin::Proceed(flight) = store.begin(&scope(&store, "forced"), PRINT, now) else {
             panic!()
         };
         flight.complete(done(&reply(500), now, Some(true)));
         assert!(matches!(
-            store.begin(scope("forced"), PRINT, now),
+            store.begin(&scope(&store, "forced"), PRINT, now),
             Begin::Replay(_)
         ));
-        let Begin::Proceed(flight) = store.begin(scope("never"), PRINT, now) else {
+        let Begin::Proceed(flight) = store.begin(&scope(&store, "never"), PRINT, now) else {
             panic!()
         };
         flight.complete(done(&reply(200), now, Some(false)));
         assert!(matches!(
-            store.begin(scope("never"), PRINT, now),
+            store.begin(&scope(&store, "never"), PRINT, now),
             Begin::Proceed(_)
         ));
     }
@@ -721,13 +766,14 @@ mod tests {
         let store = store(2);
         let clock = Clock::default();
         for key in ["a", "b"] {
-            let Begin::Proceed(flight) = store.begin(scope(key), PRINT, clock.now()) else {
+            let Begin::Proceed(flight) = store.begin(&scope(&store, key), PRINT, clock.now())
+            else {
                 panic!()
             };
             flight.complete(done(&reply(200), clock.now(), None));
         }
         assert!(matches!(
-            store.begin(scope("c"), PRINT, clock.now()),
+            store.begin(&scope(&store, "c"), PRINT, clock.now()),
             Begin::Full
         ));
 
@@ -736,7 +782,7 @@ mod tests {
         assert_eq!(store.sweep(later), 2);
         assert!(store.is_empty());
         assert!(matches!(
-            store.begin(scope("c"), PRINT, later),
+            store.begin(&scope(&store, "c"), PRINT, later),
             Begin::Proceed(_)
         ));
     }

@@ -20,9 +20,7 @@ use crate::callbacks;
 use crate::clock::Timestamp;
 use crate::control;
 use crate::error::{messages, ApiError};
-use crate::idempotency::{
-    self, Begin, Completion, IdempotencyKey, MismatchMode, RawPrint, Scope, Stored,
-};
+use crate::idempotency::{self, Begin, Completion, IdempotencyKey, MismatchMode, RawPrint, Stored};
 use crate::ids::RequestId;
 use crate::journal::{self, Entry, Kind, Redaction};
 use crate::json::Json;
@@ -70,7 +68,7 @@ struct Trace {
     /// Control API requests are not journaled: the journal is what clients sent the API.
     control: bool,
     organization_id: Option<Uuid>,
-    idempotency_key: Option<String>,
+    idempotency_key: Option<IdempotencyKey>,
     scenario: Option<Arc<str>>,
     replayed: bool,
     /// Where the body's secrets are: the journal writes the body with them overwritten, and
@@ -144,7 +142,7 @@ async fn respond(
         Need::Read => None,
         Need::Mutate => idempotency::key_of(req)?,
     };
-    trace.idempotency_key = key.as_ref().map(|k| k.as_str().to_owned());
+    trace.idempotency_key.clone_from(&key);
     let mut reply = match key {
         None => {
             let body = parse_body(app, &route, req, trace);
@@ -199,15 +197,12 @@ async fn idempotent(
         let parsed = body.as_ref().and_then(|b| b.as_ref().ok());
         idempotency::canonical(&req.method, &req.path, parsed, &req.body)
     };
-    let scope = Scope {
-        organization: caller.organization.id,
-        key,
-    };
+    let scope = app.idempotency.scope(caller.organization.id, key);
     let settings = app.idempotency.settings();
     // Read the clock only if a wait happens: almost no request waits.
     let mut deadline = None;
     let flight = loop {
-        match app.idempotency.begin(scope.clone(), raw, ctx.now) {
+        match app.idempotency.begin(&scope, raw, ctx.now) {
             Begin::Proceed(flight) => break flight,
             Begin::Replay(stored) => {
                 // The same bytes as the stored request: its redaction plan fits them.
@@ -261,9 +256,7 @@ async fn idempotent(
 fn replay(stored: &Stored) -> Reply {
     let mut headers = stored.headers.clone();
     headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    if let Ok(id) = HeaderValue::from_str(&stored.request_id) {
-        headers.insert(X_ORIGINAL_REQUEST_ID, id);
-    }
+    headers.insert(X_ORIGINAL_REQUEST_ID, stored.request_id.clone());
     Reply {
         status: stored.status,
         headers,
@@ -446,7 +439,10 @@ fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) 
         Entry::set_option(&mut e.scenario, trace.scenario.as_deref());
         e.replayed = trace.replayed;
         e.organization_id = trace.organization_id;
-        Entry::set_option(&mut e.idempotency_key, trace.idempotency_key.as_deref());
+        Entry::set_option(
+            &mut e.idempotency_key,
+            trace.idempotency_key.as_ref().map(IdempotencyKey::as_str),
+        );
         e.api_key_hash = api_key_hash;
     });
 }
