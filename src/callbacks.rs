@@ -27,7 +27,7 @@ pub struct Callback {
     pub organization_id: Uuid,
     pub status: ProfileStatus,
     /// The request that completed the profile.
-    pub request_id: String,
+    pub request_id: crate::ids::RequestId,
 }
 
 #[derive(Clone, Debug)]

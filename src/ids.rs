@@ -9,8 +9,37 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use uuid::Uuid;
 
-/// `req_` plus ten characters of `[A-Za-z0-9]`.
-pub type RequestId = String;
+/// `req_` plus ten characters of `[A-Za-z0-9]`, held inline: every request has one, and
+/// making it costs no allocation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId([u8; 14]);
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        // Only `Ids::request_id` makes one, from ASCII letters and digits.
+        std::str::from_utf8(&self.0).unwrap_or("req_")
+    }
+}
+
+impl std::ops::Deref for RequestId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
 
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /// 62^10: the number of distinct request id suffixes.
@@ -73,7 +102,7 @@ impl Ids {
             *slot = ALPHABET[(value % 62) as usize];
             value /= 62;
         }
-        out.iter().map(|&b| b as char).collect()
+        RequestId(out)
     }
 }
 

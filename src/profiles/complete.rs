@@ -119,7 +119,7 @@ pub fn execute(
         profile_id: id,
         organization_id: caller.organization.id,
         status,
-        request_id: ctx.request_id.clone(),
+        request_id: ctx.request_id,
     };
     Ok((reply, Some(callback)))
 }
