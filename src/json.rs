@@ -157,7 +157,9 @@ impl<'a> Parser<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             depth_left: MAX_DEPTH,
-            stack: Vec::with_capacity(16),
+            // Room for the deepest run of open members a body of this size usually has (the
+            // seed body needs 17-32): growing the stack while parsing is a copy of it.
+            stack: Vec::with_capacity((text.len() / 32).clamp(16, 256)),
         }
     }
 
@@ -433,7 +435,7 @@ impl<'a> Parser<'a> {
             }
             at += 8;
         }
-        let end = self.plain_run(at);
+        let end = plain_run(self.bytes, at);
         if self.bytes.get(end) == Some(&b'"') {
             self.pos = end + 1;
             Some(end)
@@ -441,23 +443,6 @@ impl<'a> Parser<'a> {
             self.pos = end;
             None
         }
-    }
-
-    /// The end of the run from `from` of bytes that stand for themselves in a string: the
-    /// first closing quote, backslash or control character, or the end of the body.
-    fn plain_run(&self, from: usize) -> usize {
-        let mut at = from;
-        while let Some(chunk) = self.bytes[at..].first_chunk::<8>() {
-            let stops = StringStops::of(u64::from_le_bytes(*chunk));
-            if stops.any() {
-                return at + stops.first();
-            }
-            at += 8;
-        }
-        while at < self.bytes.len() && !is_string_stop(self.bytes[at]) {
-            at += 1;
-        }
-        at
     }
 
     /// The rest of a string that started at `start` and has stopped at an escape, a control
@@ -484,7 +469,7 @@ impl<'a> Parser<'a> {
                 None => return Err(self.fail(self.pos, &EOF_STRING)),
             }
             run = self.pos;
-            self.pos = self.plain_run(run);
+            self.pos = plain_run(self.bytes, run);
         }
     }
 
@@ -561,6 +546,24 @@ impl<'a> Parser<'a> {
 
 /// Bytes that end a run of plain string content: the closing quote, an escape, or a control
 /// character (refused raw). Everything else, UTF-8 sequences included, stands for itself.
+/// The end of the run from `from` of bytes that stand for themselves in a JSON string: the
+/// first quote, backslash or control character, or the end of `bytes`. The same bytes are
+/// the ones a writer must escape (`render::string`).
+pub(crate) fn plain_run(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(chunk) = bytes[at..].first_chunk::<8>() {
+        let stops = StringStops::of(u64::from_le_bytes(*chunk));
+        if stops.any() {
+            return at + stops.first();
+        }
+        at += 8;
+    }
+    while at < bytes.len() && !is_string_stop(bytes[at]) {
+        at += 1;
+    }
+    at
+}
+
 fn is_string_stop(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }

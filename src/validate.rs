@@ -141,10 +141,15 @@ impl<'d, 'a> Object<'d, 'a> {
     /// The full path of member `name`.
     pub fn path(&self, name: &str) -> String {
         if self.prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}.{name}", self.prefix)
+            return name.to_owned();
         }
+        // Spelled out: `format!` costs more than the copy, and every nested object of a valid
+        // body builds its prefix this way.
+        let mut path = String::with_capacity(self.prefix.len() + 1 + name.len());
+        path.push_str(&self.prefix);
+        path.push('.');
+        path.push_str(name);
+        path
     }
 
     pub fn member(&self, name: &str) -> Option<&'d Json<'a>> {
@@ -228,6 +233,25 @@ impl<'d, 'a> Object<'d, 'a> {
 impl<'d, 'a> Object<'d, 'a> {
     /// An array item read like an object, its fields' paths continuing from `path`
     /// (`brand.compliance.destinationCountries[0].id`).
+    /// The path of item `index` of array `path`: `path[index]`.
+    pub fn index(mut path: String, index: usize) -> String {
+        path.push('[');
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = index;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        path.extend(digits[at..].iter().map(|&d| char::from(d)));
+        path.push(']');
+        path
+    }
+
     pub fn item(json: &'d Json<'a>, path: String) -> Object<'d, 'a> {
         Object {
             json,

@@ -453,7 +453,7 @@ fn destination_countries<'d>(
     let mut countries = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        let path = format!("{}[{i}]", compliance.path("destinationCountries"));
+        let path = Object::index(compliance.path("destinationCountries"), i);
         let country = Object::item(item, path.clone());
         if !country.is_object() {
             p.add(&path, format!("{path} must be an object"));

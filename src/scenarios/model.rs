@@ -125,12 +125,14 @@ impl Matcher {
             return false;
         }
         if let Some(pattern) = &self.path {
-            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-            let same = segments.len() == pattern.len()
-                && pattern
-                    .iter()
-                    .zip(&segments)
-                    .all(|(want, got)| want.starts_with('{') || want.eq_ignore_ascii_case(got));
+            // Segment by segment, without collecting them: every request is matched against
+            // every scenario.
+            let mut segments = path.trim_matches('/').split('/');
+            let same = pattern.iter().all(|want| {
+                segments
+                    .next()
+                    .is_some_and(|got| want.starts_with('{') || want.eq_ignore_ascii_case(got))
+            }) && segments.next().is_none();
             if !same {
                 return false;
             }
