@@ -6,9 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use http::{HeaderMap, HeaderValue, Method};
+use http::Method;
 use sent_mock::clock::Clock;
 use sent_mock::directory::Organization;
 use sent_mock::idempotency::{self, RawPrint};
@@ -19,15 +18,8 @@ use sent_mock::request::Request;
 use sent_mock::state::App;
 use sent_mock::{journal, json, response, Config};
 
-const SEED_PROFILE: &str = "/v3/profiles/770e8400-e29b-41d4-a716-446655440001";
-
-/// The seed page's create body (the same as the wrk benchmark's), expiry in the future.
-fn seed_body(sandbox: bool) -> Vec<u8> {
-    let text = include_str!("../tests/data/create-request.json")
-        .replace("\"09/27\"", "\"09/49\"")
-        .replace("\"sandbox\":false", &format!("\"sandbox\":{sandbox}"));
-    text.into_bytes()
-}
+mod support;
+use support::{request, seed_body, SEED_PROFILE};
 
 fn organization() -> Organization {
     Organization {
@@ -37,18 +29,6 @@ fn organization() -> Organization {
         waba_id: Some("102290129340398".into()),
         exists: true,
     }
-}
-
-fn request(method: Method, path: &str, body: &[u8], key: Option<&str>) -> Request {
-    let mut headers = HeaderMap::new();
-    headers.insert("x-api-key", HeaderValue::from_static("sk_test_acme_admin"));
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert("host", HeaderValue::from_static("127.0.0.1:4010"));
-    headers.insert("user-agent", HeaderValue::from_static("bench"));
-    if let Some(key) = key {
-        headers.insert("idempotency-key", HeaderValue::from_str(key).unwrap());
-    }
-    Request::new(method, path, headers, Bytes::copy_from_slice(body))
 }
 
 fn stages(c: &mut Criterion) {
