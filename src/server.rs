@@ -432,6 +432,7 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Coalesce<T> {
         }
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
+
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -442,12 +443,15 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Coalesce<T> {
         }
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
+
     fn is_write_vectored(&self) -> bool {
         self.io.is_write_vectored()
     }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.io).poll_flush(cx)
     }
+
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
