@@ -30,6 +30,7 @@ pub mod directory;
 pub mod error;
 pub mod files;
 pub mod fixtures;
+pub mod hash;
 pub mod idempotency;
 pub mod ids;
 pub mod journal;

@@ -8,7 +8,7 @@
 //! the whole value, so no guard outlives a call. Deleted profiles stay (soft delete) and are
 //! filtered out by the lookups that must not see them.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
+use crate::hash::Fx;
 
 use super::model::Profile;
 use crate::render::WriteJson;
@@ -66,39 +67,13 @@ impl StoredProfile {
 /// so more shards make the worst wait shorter (a 100 000-entry map rehashes ~1 600 at once).
 pub const SHARDS: usize = 64;
 
-/// The profile map's hasher. Its keys are ids this process generated (their bits are a
-/// bijection of a counter, see `ids`), or the fixtures' and the state file's: no client picks
-/// a key that goes in, so a multiply-and-fold hash over the id's two halves is enough, where
-/// SipHash would cost every insert, and every entry again each time a shard grows.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(0xf135_7aea_2e62_a9c5);
-    }
-
-    fn write_usize(&mut self, _length: usize) {
-        // A uuid's length prefix (always 16) adds nothing.
-    }
-
-    fn finish(&self) -> u64 {
-        // The high bits pick the shard and the bucket's tag: fold the well-mixed ones down too.
-        self.0 ^ (self.0 >> 29)
-    }
-}
-
 #[derive(Debug)]
 pub struct ProfileStore {
-    profiles: DashMap<Uuid, Arc<StoredProfile>, BuildHasherDefault<IdHasher>>,
+    /// Hashed with [`Fx`], not SipHash: the keys are ids this process generated (a bijection
+    /// of a counter, see `ids`), the fixtures' or the state file's. No client chooses a key
+    /// that goes in, and SipHash would cost every insert, and every entry again each time a
+    /// shard grows.
+    profiles: DashMap<Uuid, Arc<StoredProfile>, BuildHasherDefault<Fx>>,
 }
 
 impl Default for ProfileStore {
