@@ -5,6 +5,7 @@
 //! (through the control API) makes a 24-hour expiry testable in a second. A request reads it
 //! once and uses that one reading everywhere in its response.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -50,7 +51,25 @@ pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
     /// The fixed-width text form; written by hand because it is on every response.
+    ///
+    /// A response writes its one reading several times (`created_at`, `updated_at`, the
+    /// brand's, the envelope's), so the last one written on this thread is kept and copied.
     pub fn to_wire(self) -> [u8; 33] {
+        thread_local! {
+            static LAST: Cell<(Timestamp, [u8; 33])> = Cell::new((Timestamp::default(), Timestamp::default().format()));
+        }
+        LAST.with(|last| {
+            let (at, wire) = last.get();
+            if at == self {
+                return wire;
+            }
+            let wire = self.format();
+            last.set((self, wire));
+            wire
+        })
+    }
+
+    fn format(self) -> [u8; 33] {
         let t = self.0;
         let mut out = *b"0000-00-00T00:00:00.0000000+00:00";
         put_digits(&mut out[0..4], t.year().clamp(0, 9999) as u32);
@@ -151,6 +170,11 @@ mod tests {
             Timestamp(whole).to_string(),
             "2026-01-02T03:04:05.0000000+00:00"
         );
+        // The one kept reading is only ever the one asked for again.
+        for t in [t, t, whole, t, whole, whole] {
+            assert_eq!(Timestamp(t).to_wire(), Timestamp(t).format());
+        }
+        assert_ne!(Timestamp(t).to_wire(), Timestamp(whole).to_wire());
     }
 
     #[test]
