@@ -254,28 +254,27 @@ pub fn write_headers(headers: &HeaderMap, out: &mut String) {
     Entry::set(out, "");
     let mut text = std::mem::take(out).into_bytes();
     text.push(b'{');
-    for (i, name) in headers.keys().enumerate() {
-        if i > 0 {
+    // A name's values come one after the other: only a repeated header looks past one.
+    let mut pairs = headers.iter().peekable();
+    let mut first = true;
+    while let Some((name, value)) = pairs.next() {
+        if !first {
             text.push(b',');
         }
+        first = false;
         render::string(&mut text, name.as_str());
         text.push(b':');
         let secret = SECRET_HEADERS.contains(name);
-        let values = headers.get_all(name);
-        let mut values = values.iter();
-        match (values.next(), values.next()) {
-            (Some(only), None) => render::string(&mut text, &shown(only, secret)),
-            (first, second) => {
-                let mut joined = String::new();
-                for (j, value) in first.into_iter().chain(second).chain(values).enumerate() {
-                    if j > 0 {
-                        joined.push_str(", ");
-                    }
-                    joined.push_str(&shown(value, secret));
-                }
-                render::string(&mut text, &joined);
-            }
+        if pairs.peek().is_none_or(|(next, _)| *next != name) {
+            render::string(&mut text, &shown(value, secret));
+            continue;
         }
+        let mut joined = shown(value, secret).into_owned();
+        while let Some((_, value)) = pairs.next_if(|(next, _)| *next == name) {
+            joined.push_str(", ");
+            joined.push_str(&shown(value, secret));
+        }
+        render::string(&mut text, &joined);
     }
     text.push(b'}');
     // Only whole strings were written, each valid UTF-8: this always holds.
@@ -421,6 +420,25 @@ impl Serialize for Redacted<'_, '_> {
 mod tests {
     use super::*;
     use crate::json;
+
+    #[test]
+    fn headers_are_written_in_order_repeated_ones_joined_credentials_redacted() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", "application/json".parse().unwrap());
+        headers.append("accept", "text/plain".parse().unwrap());
+        headers.append("x-api-key", "sk_live_one".parse().unwrap());
+        headers.append("accept", "application/json".parse().unwrap());
+        headers.append("x-api-key", "sk_live_two".parse().unwrap());
+        headers.insert("x-trace", "a\"b".parse().unwrap());
+        let mut out = "left over from a recycled entry".to_owned();
+        write_headers(&headers, &mut out);
+        assert_eq!(
+            out,
+            r#"{"content-type":"application/json","accept":"text/plain, application/json","x-api-key":"[REDACTED], [REDACTED]","x-trace":"a\"b"}"#
+        );
+        write_headers(&HeaderMap::new(), &mut out);
+        assert_eq!(out, "{}");
+    }
 
     #[test]
     fn secrets_are_redacted_wherever_they_are() {
