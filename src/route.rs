@@ -110,16 +110,22 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    let segments: Vec<&str> = trimmed
-        .strip_prefix('/')
-        .unwrap_or(trimmed)
-        .split('/')
-        .collect();
+    // No route has more than four segments: a fifth only says "none of them", so the
+    // segments fit in an array instead of a vector allocated per request.
+    let mut segments = [""; 5];
+    let mut count = 0;
+    for segment in trimmed.strip_prefix('/').unwrap_or(trimmed).split('/') {
+        if count == segments.len() {
+            break;
+        }
+        segments[count] = segment;
+        count += 1;
+    }
     let is = |segment: &str, name: &str| segment.eq_ignore_ascii_case(name);
     let m = method;
     let one = |wanted: Method, route: Route| (*m == wanted).then_some(route);
 
-    let (allow, route): (&'static str, Option<Route>) = match segments.as_slice() {
+    let (allow, route): (&'static str, Option<Route>) = match &segments[..count] {
         [v3, profiles] if is(v3, "v3") && is(profiles, "profiles") => (
             "GET, POST",
             match *m {

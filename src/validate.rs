@@ -297,10 +297,14 @@ pub fn is_e164(s: &str) -> bool {
 
 /// An absolute `http` or `https` URL with a host and no whitespace.
 pub fn is_http_url(s: &str) -> bool {
-    let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    let rest = if lower.starts_with("https://") {
+    let scheme = |name: &str| {
+        s.as_bytes()
+            .get(..name.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    let rest = if scheme("https://") {
         &s[8..]
-    } else if lower.starts_with("http://") {
+    } else if scheme("http://") {
         &s[7..]
     } else {
         return false;
@@ -380,6 +384,8 @@ mod tests {
         }
         assert!(is_http_url("https://example.com/sales-icon.png"));
         assert!(is_http_url("HTTP://localhost:8080"));
+        assert!(is_http_url("http://x"));
+        assert!(is_http_url("http://\u{e9}cole.fr/logo.png"));
         for bad in [
             "example.com",
             "ftp://x.com",
