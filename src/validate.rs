@@ -269,9 +269,19 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Whether `s` has whitespace or a control character anywhere. Text that is all ASCII (nearly
+/// all of it) is checked byte by byte, where both are a space or a byte under 0x20 or 0x7f.
+fn has_space_or_control(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b == b' ' || b.is_ascii_control())
+    } else {
+        s.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+}
+
 /// A practical address check: one `@`, a non-empty local part, a dotted domain, no spaces.
 pub fn is_email(s: &str) -> bool {
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.len() > 254 || has_space_or_control(s) {
         return false;
     }
     let Some((local, domain)) = s.split_once('@') else {
@@ -311,10 +321,7 @@ pub fn is_http_url(s: &str) -> bool {
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit('@').next().unwrap_or("");
-    !host.is_empty()
-        && !host.starts_with(':')
-        && s.len() <= 2048
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    !host.is_empty() && !host.starts_with(':') && s.len() <= 2048 && !has_space_or_control(s)
 }
 
 #[cfg(test)]
@@ -375,6 +382,10 @@ mod tests {
             "a b@c.com",
             "a@b..com",
             "a@@b.com",
+            "a\t@b.com",
+            "a@b.com\u{7f}",
+            "a\u{a0}b@c.com",
+            "a@b\u{2003}c.com",
         ] {
             assert!(!is_email(bad), "{bad}");
         }
@@ -392,6 +403,9 @@ mod tests {
             "https://",
             "https:// x.com",
             "https:///x",
+            "https://x.com/a\nb",
+            "https://x.com/\u{85}",
+            "https://x.com/\u{3000}",
         ] {
             assert!(!is_http_url(bad), "{bad}");
         }
