@@ -56,7 +56,8 @@ impl Timestamp {
     /// brand's, the envelope's), so the last one written on this thread is kept and copied.
     pub fn to_wire(self) -> [u8; 33] {
         thread_local! {
-            static LAST: Cell<(Timestamp, [u8; 33])> = Cell::new((Timestamp::default(), Timestamp::default().format()));
+            static LAST: Cell<(Timestamp, [u8; 33])> =
+                Cell::new((Timestamp::default(), Timestamp::default().format()));
         }
         LAST.with(|last| {
             let (at, wire) = last.get();

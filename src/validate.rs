@@ -270,7 +270,7 @@ pub fn char_len(s: &str) -> usize {
 }
 
 /// Whether `s` has whitespace or a control character anywhere. Text that is all ASCII (nearly
-/// all of it) is checked byte by byte, where both are a space or a byte under 0x20 or 0x7f.
+/// all of it) is checked byte by byte: there, either is a space, a byte under 0x20 or 0x7f.
 fn has_space_or_control(s: &str) -> bool {
     if s.is_ascii() {
         s.bytes().any(|b| b == b' ' || b.is_ascii_control())
