@@ -48,6 +48,7 @@ pub mod scenarios;
 pub mod secret;
 pub mod server;
 pub mod state;
+pub mod timer;
 pub mod validate;
 
 pub use config::{Cli, Config};

@@ -34,6 +34,7 @@ use crate::request::Request;
 use crate::response::{Fault, X_REQUEST_ID};
 use crate::route;
 use crate::state::App;
+use crate::timer;
 
 /// How often expired idempotency records are dropped.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -70,11 +71,11 @@ impl Server {
         let Server { app, listener } = self;
         let limits = &app.config.limits;
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // hyper's header timeout does nothing without a timer: each connection is given its
+        // own below, which keeps its `Sleep` from one request to the next (`timer`).
         builder
             .http1()
             .keep_alive(true)
-            // hyper's header timeout does nothing without a timer.
-            .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_headers(limits.max_headers)
             .max_buf_size(limits.max_header_bytes);
@@ -113,7 +114,8 @@ impl Server {
             let _ = stream.set_nodelay(true);
             let open = app.counters.connection();
             let app = app.clone();
-            let builder = builder.clone();
+            let mut builder = builder.clone();
+            builder.http1().timer(timer::Recycling::new());
             let watcher = graceful.watcher();
             let first_byte_timeout = limits.header_read_timeout;
             tokio::spawn(async move {

@@ -450,6 +450,46 @@ async fn row_15_slow_headers_and_an_idle_connection_are_closed_at_the_header_tim
 }
 
 #[tokio::test]
+async fn the_header_timeout_starts_again_for_each_request_on_a_keep_alive_connection() {
+    // Each connection keeps one timer for all its requests (`timer::Recycling`): every wait
+    // for a head must get a deadline of its own, not the first request's.
+    let app = spawn_with_limits(
+        Limits {
+            header_read_timeout: Duration::from_secs(1),
+            ..Limits::default()
+        },
+        None,
+    )
+    .await;
+    let mut kept = TcpStream::connect(app.addr).await.unwrap();
+    let started = Instant::now();
+    for i in 0..4 {
+        if i > 0 {
+            // Under the timeout each time, well over it in all.
+            tokio::time::sleep(Duration::from_millis(600)).await;
+        }
+        kept.write_all(b"GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_response(&mut kept, Duration::from_secs(2)).await;
+        assert_eq!(
+            answer.as_deref().and_then(status),
+            Some(200),
+            "request {i}, {:?} after the first: {answer:?}",
+            started.elapsed()
+        );
+    }
+    let idle_from = Instant::now();
+    let (answer, closed) = read_to_close(&mut kept, Duration::from_secs(4)).await;
+    let took = idle_from.elapsed();
+    assert!(closed, "the idle connection was never closed: {answer}");
+    assert!(
+        took >= Duration::from_millis(900) && took <= Duration::from_millis(2500),
+        "closed {took:?} after the last answer, the header timeout is 1 s"
+    );
+}
+
+#[tokio::test]
 async fn row_16_more_than_100_headers_or_one_64_kib_header_is_431_and_closed() {
     let app = spawn_app().await;
     let before = snapshot(&app).await;
