@@ -12,10 +12,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::CONTENT_LENGTH;
-use http_body::{Frame, SizeHint};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -208,24 +207,24 @@ async fn serve(
         Some(problem) => logged(&request, pipeline::reject(app, &problem, &request)),
         None => {
             // A body that is already in the connection's buffer (nearly every one) is
-            // collected by the first poll, without arming a timer.
-            let mut reading = std::pin::pin!(Limited::new(body, limit).collect());
+            // read by the first poll, without arming a timer.
+            let mut reading = std::pin::pin!(ReadBody::new(body, limit));
             let first = std::future::poll_fn(|cx| Poll::Ready(reading.as_mut().poll(cx))).await;
             let read = match first {
                 Poll::Ready(read) => Ok(read),
                 Poll::Pending => tokio::time::timeout(limits.body_read_timeout, reading).await,
             };
             match read {
-                Ok(Ok(collected)) => {
-                    request.body = collected.to_bytes();
+                Ok(Ok(body)) => {
+                    request.body = body;
                     run_to_the_end(app, request).await
                 }
-                Ok(Err(err)) => {
-                    let problem = if err.downcast_ref::<LengthLimitError>().is_some() {
-                        ApiError::PayloadTooLarge { limit }
-                    } else {
-                        ApiError::field("body", "body could not be read to its end")
-                    };
+                Ok(Err(BodyError::TooLarge)) => {
+                    let problem = ApiError::PayloadTooLarge { limit };
+                    logged(&request, pipeline::reject(app, &problem, &request))
+                }
+                Ok(Err(BodyError::Broken)) => {
+                    let problem = ApiError::field("body", "body could not be read to its end");
                     logged(&request, pipeline::reject(app, &problem, &request))
                 }
                 Err(_) => {
@@ -250,6 +249,81 @@ async fn serve(
                 parts,
                 Wire::Truncated(Some(half), None),
             ))
+        }
+    }
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    /// It went past the limit.
+    TooLarge,
+    /// The client broke it off or sent it malformed.
+    Broken,
+}
+
+/// A request body read to its end within `limit` bytes. Its first piece is kept as it is
+/// (nearly every body arrives in one), later ones are joined into one buffer; trailers are
+/// ignored.
+struct ReadBody {
+    body: Incoming,
+    limit: usize,
+    first: Option<Bytes>,
+    joined: Option<BytesMut>,
+}
+
+impl ReadBody {
+    fn new(body: Incoming, limit: usize) -> ReadBody {
+        ReadBody {
+            body,
+            limit,
+            first: None,
+            joined: None,
+        }
+    }
+
+    fn read(&self) -> usize {
+        match (&self.first, &self.joined) {
+            (_, Some(joined)) => joined.len(),
+            (Some(first), None) => first.len(),
+            (None, None) => 0,
+        }
+    }
+}
+
+impl Future for ReadBody {
+    type Output = Result<Bytes, BodyError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            let frame = match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    let body = match (this.joined.take(), this.first.take()) {
+                        (Some(joined), _) => joined.freeze(),
+                        (None, first) => first.unwrap_or_default(),
+                    };
+                    return Poll::Ready(Ok(body));
+                }
+                Poll::Ready(Some(Err(_))) => return Poll::Ready(Err(BodyError::Broken)),
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if this.read() + data.len() > this.limit {
+                return Poll::Ready(Err(BodyError::TooLarge));
+            }
+            match (&mut this.joined, this.first.take()) {
+                (Some(joined), _) => joined.extend_from_slice(&data),
+                (None, None) => this.first = Some(data),
+                (None, Some(first)) => {
+                    let mut joined = BytesMut::with_capacity(first.len() + data.len());
+                    joined.extend_from_slice(&first);
+                    joined.extend_from_slice(&data);
+                    this.joined = Some(joined);
+                }
+            }
         }
     }
 }

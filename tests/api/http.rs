@@ -89,6 +89,28 @@ async fn a_chunked_body_growing_past_the_limit_is_413_and_the_connection_closes(
 }
 
 #[tokio::test]
+async fn a_body_sent_in_pieces_is_read_whole_and_in_order() {
+    let app = spawn_app().await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /v3/profiles HTTP/1.1\r\nhost: x\r\nx-api-key: {ADMIN}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Each piece after a pause, so that the server reads them one by one.
+    for piece in [r#"{"name": "#, r#""In three "#, r#"pieces"}"#] {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let chunk = format!("{:x}\r\n{piece}\r\n", piece.len());
+        stream.write_all(chunk.as_bytes()).await.unwrap();
+    }
+    stream.write_all(b"0\r\n\r\n").await.unwrap();
+
+    let answer = read_until_quiet(&mut stream, Duration::from_secs(2)).await;
+
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""name":"In three pieces""#), "{answer}");
+}
+
+#[tokio::test]
 async fn a_non_json_content_type_is_415_in_the_envelope() {
     let app = spawn_app().await;
 
