@@ -281,7 +281,7 @@ impl ReadBody {
         }
     }
 
-    fn read(&self) -> usize {
+    fn bytes_so_far(&self) -> usize {
         match (&self.first, &self.joined) {
             (_, Some(joined)) => joined.len(),
             (Some(first), None) => first.len(),
@@ -311,7 +311,7 @@ impl Future for ReadBody {
             let Ok(data) = frame.into_data() else {
                 continue;
             };
-            if this.read() + data.len() > this.limit {
+            if this.bytes_so_far() + data.len() > this.limit {
                 return Poll::Ready(Err(BodyError::TooLarge));
             }
             match (&mut this.joined, this.first.take()) {

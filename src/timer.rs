@@ -7,7 +7,8 @@
 //! timer wheel under the driver's lock and taken out again. Here the connection keeps its
 //! `Sleep` when hyper drops it, and the next request's deadline resets it: a deadline later
 //! than the one it holds is an atomic store, and the wheel is only touched when that older
-//! deadline comes round (measured under a flood of creates: ~0.4 µs of CPU per request).
+//! deadline comes round. Under a flood of creates hyper's timer cost ~0.4 µs of CPU per
+//! request; recycled, about half of that is saved.
 
 use std::future::Future;
 use std::pin::Pin;
