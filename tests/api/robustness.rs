@@ -9,7 +9,7 @@ use std::time::Duration;
 use sent_mock::idempotency::Settings;
 use sent_mock::Config;
 use serde_json::{json, Value};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::support::*;
@@ -526,9 +526,21 @@ async fn row_33_sigterm_under_load_finishes_requests_in_flight_refuses_new_ones_
             })
         })
         .collect();
+    // And a keep-alive connection left idle after its answer: shutdown must close it.
+    let mut idle = TcpStream::connect(binary.addr).await.unwrap();
+    idle.write_all(b"GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(2), idle.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let pid = binary.child.id().to_string();
+    let signalled = std::time::Instant::now();
     assert!(std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -543,8 +555,17 @@ async fn row_33_sigterm_under_load_finishes_requests_in_flight_refuses_new_ones_
     let exit = tokio::task::spawn_blocking(move || binary.child.wait().unwrap())
         .await
         .unwrap();
+    let exited_after = signalled.elapsed();
+    let idle_closed = matches!(idle.read(&mut answer).await, Ok(0) | Err(_));
 
     assert_eq!(statuses, [200; 8], "requests in flight finished");
+    // Answered connections stay open (keep-alive) until shutdown closes them: it must not
+    // wait for its 10 s grace period for them.
+    assert!(idle_closed, "the idle connection was left open");
+    assert!(
+        exited_after < Duration::from_secs(5),
+        "exited {exited_after:?} after SIGTERM"
+    );
     assert!(
         refused.is_err(),
         "a new connection after SIGTERM was accepted"
