@@ -419,10 +419,7 @@ async fn a_recycled_journal_entry_keeps_nothing_of_the_request_before() {
     let created = keyed().send().await;
     let replayed = keyed().send().await;
     assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
-    let id = created.json()["data"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let id = created.data_id();
 
     let read = app
         .get(&format!("/v3/profiles/{id}"))
@@ -719,10 +716,7 @@ async fn reset_clears_journal_keys_minted_organizations_clock_and_counters_but_k
     for _ in 0..3 {
         flaky_after.push(app.create(ADMIN, &flaky).await.status);
     }
-    let original_id = original.json()["data"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let original_id = original.data_id();
     let runtime_profile = app
         .get(&format!("/v3/profiles/{original_id}"))
         .key(ADMIN)

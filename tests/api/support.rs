@@ -206,6 +206,14 @@ impl Reply {
             .to_owned()
     }
 
+    /// `data.id` of a success envelope; empty when there is none.
+    pub fn data_id(&self) -> String {
+        self.json()["data"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// The messages listed under one path of `error.details`.
     pub fn details(&self, path: &str) -> Vec<String> {
         self.json()["error"]["details"][path]

@@ -110,6 +110,49 @@ fn status(answer: &str) -> Option<u16> {
         .and_then(|code| code.parse().ok())
 }
 
+/// A server whose header-read timeout is one second.
+async fn spawn_with_header_timeout_of_a_second() -> TestApp {
+    spawn_with_limits(
+        Limits {
+            header_read_timeout: Duration::from_secs(1),
+            ..Limits::default()
+        },
+        None,
+    )
+    .await
+}
+
+/// Asks `GET /_mock/health` on a kept-alive connection and checks the 200.
+async fn ask_health(stream: &mut TcpStream, what: &str) {
+    stream
+        .write_all(b"GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_response(stream, Duration::from_secs(2)).await;
+    assert_eq!(
+        answer.as_deref().and_then(status),
+        Some(200),
+        "{what}: {answer:?}"
+    );
+}
+
+/// Reads until the server closes the connection, and checks that it did so about one second
+/// (the limit under test) after `from`; answers what it had sent.
+async fn closed_a_second_after<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    from: Instant,
+    what: &str,
+) -> String {
+    let (answer, closed) = read_to_close(reader, Duration::from_secs(4)).await;
+    let took = from.elapsed();
+    assert!(closed, "{what} was never closed: {answer}");
+    assert!(
+        took >= Duration::from_millis(900) && took <= Duration::from_millis(2500),
+        "{what} closed after {took:?}, the limit is 1 s"
+    );
+    answer
+}
+
 /// How many responses start in `answer`.
 fn status_lines(answer: &str) -> usize {
     answer
@@ -357,14 +400,7 @@ async fn row_14_a_slow_body_is_closed_at_the_body_timeout_and_other_clients_are_
 
 #[tokio::test]
 async fn row_15_slow_headers_and_an_idle_connection_are_closed_at_the_header_timeout() {
-    let app = spawn_with_limits(
-        Limits {
-            header_read_timeout: Duration::from_secs(1),
-            ..Limits::default()
-        },
-        None,
-    )
-    .await;
+    let app = spawn_with_header_timeout_of_a_second().await;
     let before = snapshot(&app).await;
 
     // Slowloris: a header line every 300 ms, never the blank line.
@@ -389,61 +425,28 @@ async fn row_15_slow_headers_and_an_idle_connection_are_closed_at_the_header_tim
             }
         }
     });
-    let (answer, closed) = read_to_close(&mut reader, Duration::from_secs(4)).await;
-    let took = started.elapsed();
+    let answer = closed_a_second_after(&mut reader, started, "a slow header section").await;
     done.store(true, Ordering::SeqCst);
     trickle.await.unwrap();
     drop(reader);
-
-    assert!(closed, "slow headers were never cut off: {answer}");
     assert!(
         answer.is_empty() || status(&answer) == Some(408),
         "{answer}"
-    );
-    assert!(
-        took >= Duration::from_millis(900) && took <= Duration::from_millis(2500),
-        "slow headers closed after {took:?}, the header timeout is 1 s"
     );
 
     // A keep-alive connection left idle after an answered request.
     let mut kept = TcpStream::connect(app.addr).await.unwrap();
-    kept.write_all(b"GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let answer = read_response(&mut kept, Duration::from_secs(2)).await;
-    assert_eq!(answer.as_deref().and_then(status), Some(200), "{answer:?}");
-    let started = Instant::now();
-    let (answer, closed) = read_to_close(&mut kept, Duration::from_secs(4)).await;
-    let took = started.elapsed();
+    ask_health(&mut kept, "a kept-alive connection").await;
+    closed_a_second_after(&mut kept, Instant::now(), "an idle keep-alive connection").await;
     drop(kept);
-
-    assert!(
-        closed,
-        "an idle keep-alive connection was never closed: {answer}"
-    );
-    assert!(
-        took >= Duration::from_millis(900) && took <= Duration::from_millis(2500),
-        "an idle keep-alive connection closed after {took:?}, the header timeout is 1 s"
-    );
 
     // A connection that sends nothing at all.
     let mut idle = TcpStream::connect(app.addr).await.unwrap();
-    let started = Instant::now();
-    let (answer, closed) = read_to_close(&mut idle, Duration::from_secs(4)).await;
-    let took = started.elapsed();
+    let answer = closed_a_second_after(&mut idle, Instant::now(), "a silent connection").await;
     drop(idle);
-
-    assert!(
-        closed,
-        "an idle connection was never closed ({took:?}): {answer}"
-    );
     assert!(
         answer.is_empty() || status(&answer) == Some(408),
         "{answer}"
-    );
-    assert!(
-        took >= Duration::from_millis(900) && took <= Duration::from_millis(2500),
-        "an idle connection closed after {took:?}, the header timeout is 1 s"
     );
 
     assert_invariant(&app, before, 0, 0).await;
@@ -453,14 +456,7 @@ async fn row_15_slow_headers_and_an_idle_connection_are_closed_at_the_header_tim
 async fn the_header_timeout_starts_again_for_each_request_on_a_keep_alive_connection() {
     // Each connection keeps one timer for all its requests (`timer::Recycling`): every wait
     // for a head must get a deadline of its own, not the first request's.
-    let app = spawn_with_limits(
-        Limits {
-            header_read_timeout: Duration::from_secs(1),
-            ..Limits::default()
-        },
-        None,
-    )
-    .await;
+    let app = spawn_with_header_timeout_of_a_second().await;
     let mut kept = TcpStream::connect(app.addr).await.unwrap();
     let started = Instant::now();
     for i in 0..4 {
@@ -468,25 +464,10 @@ async fn the_header_timeout_starts_again_for_each_request_on_a_keep_alive_connec
             // Under the timeout each time, well over it in all.
             tokio::time::sleep(Duration::from_millis(600)).await;
         }
-        kept.write_all(b"GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let answer = read_response(&mut kept, Duration::from_secs(2)).await;
-        assert_eq!(
-            answer.as_deref().and_then(status),
-            Some(200),
-            "request {i}, {:?} after the first: {answer:?}",
-            started.elapsed()
-        );
+        let what = format!("request {i}, {:?} after the first", started.elapsed());
+        ask_health(&mut kept, &what).await;
     }
-    let idle_from = Instant::now();
-    let (answer, closed) = read_to_close(&mut kept, Duration::from_secs(4)).await;
-    let took = idle_from.elapsed();
-    assert!(closed, "the idle connection was never closed: {answer}");
-    assert!(
-        took >= Duration::from_millis(900) && took <= Duration::from_millis(2500),
-        "closed {took:?} after the last answer, the header timeout is 1 s"
-    );
+    closed_a_second_after(&mut kept, Instant::now(), "the idle connection").await;
 }
 
 #[tokio::test]
