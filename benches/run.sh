@@ -11,10 +11,6 @@
 # Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
 # SHARED (the shared folder, default ../shared beside the repository).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(dirname "$here")"
-shared="${SHARED:-$(dirname "$repo")/shared}"
-bench="$shared/bench"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
 CONNECTIONS="${CONNECTIONS:-1 32}"
@@ -24,14 +20,8 @@ SEED_PROFILE=770e8400-e29b-41d4-a716-446655440001
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 command -v taskset >/dev/null || { echo "taskset (util-linux) is needed"; exit 1; }
-[ -d "$bench/floor" ] || { echo "no floor at $bench/floor (set SHARED)"; exit 1; }
-
-echo "== building sent-mock and the floor (release)"
-cargo build --release --manifest-path "$repo/Cargo.toml" --bin sent-mock 2>&1 | tail -n 1
-floor_target="${TMPDIR:-/tmp}/sent-mock-bench-floor-target"
-CARGO_TARGET_DIR="$floor_target" cargo build --release --manifest-path "$bench/floor/Cargo.toml" 2>&1 | tail -n 1
-mock="${CARGO_TARGET_DIR:-$repo/target}/release/sent-mock"
-floor="$floor_target/release/floor"
+# shellcheck source=benches/servers.sh
+source "$(dirname "$0")/servers.sh"
 port=4190
 results="$(mktemp)"
 server_pid=""

@@ -8,10 +8,6 @@
 # of the two totals over HIGH - LOW is one request's instructions.
 # Environment: LOW (2000), HIGH (12000), CONNECTIONS (8), SHARED (../shared beside the repository).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(dirname "$here")"
-shared="${SHARED:-$(dirname "$repo")/shared}"
-bench="$shared/bench"
 LOW="${LOW:-2000}"
 HIGH="${HIGH:-12000}"
 CONNECTIONS="${CONNECTIONS:-8}"
@@ -20,14 +16,8 @@ port=4290
 
 command -v valgrind >/dev/null || apt-get install -y valgrind >/dev/null
 command -v h2load >/dev/null || apt-get install -y nghttp2-client >/dev/null
-[ -d "$bench/floor" ] || { echo "no floor at $bench/floor (set SHARED)"; exit 1; }
-
-echo "== building sent-mock and the floor (release)"
-cargo build --release --manifest-path "$repo/Cargo.toml" --bin sent-mock 2>&1 | tail -n 1
-floor_target="${TMPDIR:-/tmp}/sent-mock-bench-floor-target"
-CARGO_TARGET_DIR="$floor_target" cargo build --release --manifest-path "$bench/floor/Cargo.toml" 2>&1 | tail -n 1
-mock="${CARGO_TARGET_DIR:-$repo/target}/release/sent-mock"
-floor="$floor_target/release/floor"
+# shellcheck source=benches/servers.sh
+source "$(dirname "$0")/servers.sh"
 
 total() { # requests, server command...
   local n="$1" out pid
