@@ -1,4 +1,4 @@
-//! The binary: what it prints at start, its flags, and a graceful exit on SIGTERM.
+//! The binary: what it prints at start, its flags, its threads, and a graceful exit on SIGTERM.
 
 use std::process::Command;
 use std::time::Duration;
@@ -55,6 +55,27 @@ async fn start_up_prints_the_url_every_key_and_how_to_point_the_sdks() {
         "SENT_MOCK_PORT",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help: {help}");
+    }
+}
+
+#[tokio::test]
+async fn confined_to_one_cpu_the_server_runs_on_one_thread() {
+    let pinned = Binary::start_on_one_cpu(&[]);
+    let free = Binary::start(&[]);
+
+    let pinned_reply = pinned.app().create(ADMIN, &minimal_body()).await;
+    let free_reply = free.app().create(ADMIN, &minimal_body()).await;
+
+    assert_eq!(pinned_reply.status, 200, "{}", pinned_reply.text());
+    assert_eq!(free_reply.status, 200, "{}", free_reply.text());
+    assert_eq!(
+        pinned.threads(),
+        1,
+        "one CPU: everything on the main thread"
+    );
+    // Otherwise a worker per CPU beside the main thread.
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        assert!(free.threads() > 2, "{} threads", free.threads());
     }
 }
 

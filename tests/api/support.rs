@@ -265,8 +265,31 @@ pub struct Binary {
 
 impl Binary {
     pub fn start(args: &[&str]) -> Binary {
+        Binary::spawn(Command::new(env!("CARGO_BIN_EXE_sent-mock")), args)
+    }
+
+    /// As [`Binary::start`], the process confined to CPU 0 (`taskset -c 0`, which then runs
+    /// the binary in its own place, under the same pid).
+    pub fn start_on_one_cpu(args: &[&str]) -> Binary {
+        let mut taskset = Command::new("taskset");
+        taskset.args(["-c", "0", env!("CARGO_BIN_EXE_sent-mock")]);
+        Binary::spawn(taskset, args)
+    }
+
+    /// The threads the process has now (`/proc/<pid>/status`).
+    pub fn threads(&self) -> usize {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the process's status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Threads:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("a Threads line")
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Binary {
         use std::io::{BufRead, BufReader, Read};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sent-mock"))
+        let mut child = command
             .args(["--port", "0"])
             .args(args)
             .stdout(Stdio::piped())
