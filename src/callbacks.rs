@@ -160,8 +160,9 @@ fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, not
         Entry::set(&mut e.method, "POST");
         Entry::set(&mut e.path, &callback.url);
         e.query = None;
-        Entry::set(&mut e.headers, r#"{"content-type":"application/json"}"#);
-        Entry::set(e.body_buffer(), &String::from_utf8_lossy(body));
+        Entry::set_bytes(&mut e.headers, br#"{"content-type":"application/json"}"#);
+        // Shown lossily when the journal is read, like a request's body.
+        Entry::set_bytes(e.body_buffer(), body);
         e.body_bytes = body.len();
         e.status = status;
         e.note = Some(note);

@@ -78,11 +78,13 @@ pub struct Entry {
     pub path: String,
     pub query: Option<String>,
     /// The request's headers as a JSON object's text, credentials replaced by `[REDACTED]`.
+    /// Kept as bytes, like the body: their text is checked when the journal is read, not
+    /// once more on every request (see [`raw_json_text`]).
     #[serde(serialize_with = "raw_json_text")]
-    pub headers: String,
+    pub headers: Vec<u8>,
     /// The body as redacted JSON text.
     #[serde(serialize_with = "raw_json")]
-    pub body: Option<String>,
+    pub body: Option<Vec<u8>>,
     pub body_bytes: usize,
     /// The status answered (or, for a callback, received); `None` when the connection was
     /// closed without an answer.
@@ -101,14 +103,28 @@ pub struct Entry {
 /// that one burst of big bodies does not pin its memory for the journal's lifetime.
 const KEEP_SLACK: usize = 4096;
 
+/// Whether a recycled buffer of `capacity` bytes is kept to write `len` bytes over.
+fn keeps(capacity: usize, len: usize) -> bool {
+    capacity <= KEEP_SLACK || capacity <= 4 * len
+}
+
 impl Entry {
     /// Writes `text` over a recycled string.
     pub fn set(field: &mut String, text: &str) {
         field.clear();
-        if field.capacity() > KEEP_SLACK && field.capacity() > 4 * text.len() {
+        if !keeps(field.capacity(), text.len()) {
             *field = String::new();
         }
         field.push_str(text);
+    }
+
+    /// Writes `bytes` over a recycled buffer.
+    pub fn set_bytes(field: &mut Vec<u8>, bytes: &[u8]) {
+        field.clear();
+        if !keeps(field.capacity(), bytes.len()) {
+            *field = Vec::new();
+        }
+        field.extend_from_slice(bytes);
     }
 
     /// Writes `text` over a recycled optional string.
@@ -120,27 +136,28 @@ impl Entry {
     }
 
     /// The buffer of the optional `body`, emptied for writing.
-    pub fn body_buffer(&mut self) -> &mut String {
-        let body = self.body.get_or_insert_with(String::new);
-        Entry::set(body, "");
+    pub fn body_buffer(&mut self) -> &mut Vec<u8> {
+        let body = self.body.get_or_insert_with(Vec::new);
+        Entry::set_bytes(body, b"");
         body
     }
 }
 
-fn raw_json_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-    match serde_json::from_str::<&serde_json::value::RawValue>(text) {
+/// JSON text the journal wrote, as itself. Its bytes are read as UTF-8 only here: a header
+/// value that was not (HTTP allows other bytes) reads with U+FFFD in its place, which is what
+/// converting each value before escaping it gave, since escapes are all ASCII.
+fn raw_json_text<S: Serializer>(text: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    let text = String::from_utf8_lossy(text);
+    match serde_json::from_str::<&serde_json::value::RawValue>(&text) {
         Ok(raw) => raw.serialize(s),
         Err(_) => s.serialize_none(),
     }
 }
 
-fn raw_json<S: Serializer>(body: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    match body
-        .as_deref()
-        .map(serde_json::from_str::<&serde_json::value::RawValue>)
-    {
-        Some(Ok(raw)) => raw.serialize(s),
-        _ => s.serialize_none(),
+fn raw_json<S: Serializer>(body: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match body {
+        Some(text) => raw_json_text(text, s),
+        None => s.serialize_none(),
     }
 }
 
@@ -248,20 +265,11 @@ impl Journal {
     }
 }
 
-/// `bytes` as text: `from_utf8_lossy` walks byte by byte even when all is well, and the
-/// usual input (a body that parsed, an ASCII header) is valid UTF-8.
-fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
-    }
-}
-
 /// A header value as the journal shows it.
-fn shown(value: &http::HeaderValue, secret: bool) -> Cow<'_, str> {
+fn shown(value: &http::HeaderValue, secret: bool) -> &[u8] {
     match secret {
-        true => Cow::Borrowed(REDACTED),
-        false => lossy(value.as_bytes()),
+        true => REDACTED.as_bytes(),
+        false => value.as_bytes(),
     }
 }
 
@@ -269,9 +277,9 @@ fn shown(value: &http::HeaderValue, secret: bool) -> Cow<'_, str> {
 /// joined with ", "), credentials redacted. Written out rather than kept as a `HeaderMap`,
 /// whose values would hold on to the connection's whole read buffer for as long as the entry
 /// lives.
-pub fn write_headers(headers: &HeaderMap, out: &mut String) {
-    Entry::set(out, "");
-    let mut text = std::mem::take(out).into_bytes();
+pub fn write_headers(headers: &HeaderMap, out: &mut Vec<u8>) {
+    Entry::set_bytes(out, b"");
+    let text = out;
     text.push(b'{');
     // A name's values come one after the other: only a repeated header looks past one.
     let mut pairs = headers.iter().peekable();
@@ -281,23 +289,21 @@ pub fn write_headers(headers: &HeaderMap, out: &mut String) {
             text.push(b',');
         }
         first = false;
-        render::string(&mut text, name.as_str());
+        render::string(text, name.as_str());
         text.push(b':');
         let secret = SECRET_HEADERS.contains(name);
         if pairs.peek().is_none_or(|(next, _)| *next != name) {
-            render::string(&mut text, &shown(value, secret));
+            render::bytes(text, shown(value, secret));
             continue;
         }
-        let mut joined = shown(value, secret).into_owned();
+        let mut joined = shown(value, secret).to_vec();
         while let Some((_, value)) = pairs.next_if(|(next, _)| *next == name) {
-            joined.push_str(", ");
-            joined.push_str(&shown(value, secret));
+            joined.extend_from_slice(b", ");
+            joined.extend_from_slice(shown(value, secret));
         }
-        render::string(&mut text, &joined);
+        render::bytes(text, &joined);
     }
     text.push(b'}');
-    // Only whole strings were written, each valid UTF-8: this always holds.
-    *out = String::from_utf8(text).unwrap_or_default();
 }
 
 /// A parsed body as JSON text with every secret value replaced by `[REDACTED]`.
@@ -335,29 +341,30 @@ impl Redaction {
 
     /// `raw` with the planned ranges overwritten by `[REDACTED]`.
     pub fn apply(&self, raw: &[u8]) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         self.apply_into(raw, &mut out);
-        out
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Appends `raw`, with the planned ranges overwritten by `[REDACTED]`, to `out`.
-    pub fn apply_into(&self, raw: &[u8], out: &mut String) {
-        // The plan was made on these very bytes, which parsed as JSON: they are UTF-8, and only
-        // whole string contents are replaced. Other bytes (a plan applied to the wrong body,
-        // which is a bug) would give the lossy text rather than a panic.
-        let text = lossy(raw);
-        out.reserve(text.len() + self.0.len() * REDACTED.len());
+    pub fn apply_into(&self, raw: &[u8], out: &mut Vec<u8>) {
+        // The plan was made on these very bytes, which parsed as JSON: only whole string
+        // contents are replaced, and the text stays UTF-8. Other bytes (a plan applied to the
+        // wrong body, which is a bug) would give text the journal's reader shows as `null`,
+        // not a panic: ranges out of order or past the end stop the overwriting.
+        out.reserve(raw.len() + self.0.len() * REDACTED.len());
         let mut from = 0;
         for &(start, end) in self.0.iter() {
             let (start, end) = (start as usize, end as usize);
-            let (Some(before), true) = (text.get(from..start), text.is_char_boundary(end)) else {
+            let (Some(before), true) = (raw.get(from..start), end <= raw.len()) else {
                 break;
             };
-            out.push_str(before);
-            out.push_str(REDACTED);
+            out.extend_from_slice(before);
+            out.extend_from_slice(REDACTED.as_bytes());
             from = end;
         }
-        out.push_str(text.get(from..).unwrap_or(""));
+        out.extend_from_slice(raw.get(from..).unwrap_or(&[]));
     }
 }
 
@@ -452,14 +459,14 @@ mod tests {
         headers.append("accept", "application/json".parse().unwrap());
         headers.append("x-api-key", "sk_live_two".parse().unwrap());
         headers.insert("x-trace", "a\"b".parse().unwrap());
-        let mut out = "left over from a recycled entry".to_owned();
+        let mut out = b"left over from a recycled entry".to_vec();
         write_headers(&headers, &mut out);
         assert_eq!(
-            out,
+            String::from_utf8(out.clone()).unwrap(),
             r#"{"content-type":"application/json","accept":"text/plain, application/json","x-api-key":"[REDACTED], [REDACTED]","x-trace":"a\"b"}"#
         );
         write_headers(&HeaderMap::new(), &mut out);
-        assert_eq!(out, "{}");
+        assert_eq!(out, b"{}");
     }
 
     #[test]
@@ -523,7 +530,7 @@ mod tests {
         move |e| {
             *e = Entry {
                 seq,
-                headers: "{}".into(),
+                headers: b"{}".to_vec(),
                 status: Some(200),
                 ..Entry::default()
             }

@@ -429,7 +429,7 @@ fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) 
         Entry::set_option(&mut e.query, req.query.as_deref());
         journal::write_headers(&req.headers, &mut e.headers);
         match (trace.body, &trace.redaction) {
-            (Some(text), _) => e.body = Some(text),
+            (Some(text), _) => e.body = Some(text.into_bytes()),
             (None, Some(plan)) => plan.apply_into(&req.body, e.body_buffer()),
             (None, None) => e.body = None,
         }

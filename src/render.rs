@@ -19,7 +19,13 @@ pub trait WriteJson {
 /// the control characters. The runs between them, nearly all of the text, are found eight
 /// bytes at a time by the parser's own scan and copied whole.
 pub fn string(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
+    bytes(out, text.as_bytes());
+}
+
+/// [`string`] for bytes that may not be UTF-8 (a header value): only the ASCII bytes that JSON
+/// escapes are changed, so that a reader's lossy conversion of the result afterwards gives
+/// what escaping the lossy text would.
+pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut from = 0;

@@ -260,6 +260,31 @@ async fn the_journal_lists_requests_oldest_first_with_what_was_asked_and_answere
     assert_eq!(entries[2]["organization_id"], GLOBEX_ORG);
 }
 
+/// HTTP allows header bytes that are not UTF-8 (obs-text). The journal shows them as U+FFFD,
+/// escapes quotes and backslashes around them, and still parses as JSON.
+#[tokio::test]
+async fn a_header_value_that_is_not_utf8_is_journaled_with_replacement_characters() {
+    let app = spawn_app().await;
+    let body = r#"{"name":"Bytes"}"#;
+    let request = format!(
+        "POST /v3/profiles HTTP/1.1\r\nhost: test\r\nx-api-key: {ADMIN}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(b"x-note: caf\xe9 \"q\" \\ \xe2\x82\r\n\r\n");
+    bytes.extend_from_slice(body.as_bytes());
+    let answer = app.raw(&bytes, std::time::Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let entries = journal(&app, "").await;
+
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0]["headers"]["x-note"], "caf\u{fffd} \"q\" \\ \u{fffd}");
+    assert_eq!(entries[0]["headers"]["x-api-key"], "[REDACTED]");
+    assert_eq!(entries[0]["body"]["name"], "Bytes");
+}
+
 #[tokio::test]
 async fn a_replay_is_journaled_as_replayed() {
     let app = spawn_app().await;
