@@ -256,8 +256,9 @@ pub struct Stored {
     pub body: Option<Bytes>,
     /// The first request's id, as the `x-original-request-id` a replay sends.
     pub request_id: http::HeaderValue,
-    /// The request's canonical fingerprint, for a retry whose bytes differ.
-    pub canonical: u64,
+    /// The request's canonical fingerprint, for a retry whose bytes differ; `None` under
+    /// `--idempotency-mismatch replay`, which answers such a retry without comparing.
+    pub canonical: Option<u64>,
     /// Where the request body's secrets are, so that a retry with the same bytes, answered
     /// without parsing its body, is journaled redacted all the same.
     pub redaction: Option<Redaction>,
@@ -556,7 +557,7 @@ pub struct Completion<'a> {
     pub now: Timestamp,
     /// A scenario's override of the storing rule; `None` stores final answers.
     pub store: Option<bool>,
-    pub canonical: u64,
+    pub canonical: Option<u64>,
     pub redaction: Option<Redaction>,
 }
 
@@ -602,7 +603,7 @@ mod tests {
             request_id: "req_0000000000",
             now,
             store,
-            canonical: 7,
+            canonical: Some(7),
             redaction: None,
         }
     }
