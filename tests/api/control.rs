@@ -280,7 +280,10 @@ async fn a_header_value_that_is_not_utf8_is_journaled_with_replacement_character
     let entries = journal(&app, "").await;
 
     assert_eq!(entries.len(), 1, "{entries:#?}");
-    assert_eq!(entries[0]["headers"]["x-note"], "caf\u{fffd} \"q\" \\ \u{fffd}");
+    assert_eq!(
+        entries[0]["headers"]["x-note"],
+        "caf\u{fffd} \"q\" \\ \u{fffd}"
+    );
     assert_eq!(entries[0]["headers"]["x-api-key"], "[REDACTED]");
     assert_eq!(entries[0]["body"]["name"], "Bytes");
 }
