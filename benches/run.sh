@@ -6,7 +6,9 @@
 # wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row: requests/s,
 # p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
 # measured run divided by its requests), peak RSS; then start-up time to the first 200 and
-# idle RSS. Every figure is also given as a ratio to the floor's.
+# idle RSS. Every figure is also given as a ratio to the floor's. The fresh-key rows run
+# post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the measured
+# run repeated the warm-up's keys, and its first seconds measured replays).
 #
 # Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
 # SHARED (the shared folder, default ../shared beside the repository).
@@ -54,11 +56,12 @@ measure() {
   shift 5
   start_server "$@"
   local url="http://127.0.0.1:$port$path"
-  (cd "$bench" && env BODY_FILE=data/create-request.json $load_env \
+  # A SEED per wrk run: fresh-keys.lua's keys of the measured run are none of the warm-up's.
+  (cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$WARMUP" -s "$script" "$url" >/dev/null)
   local before after line
   before="$(ticks "$server_pid")"
-  line="$(cd "$bench" && env BODY_FILE=data/create-request.json $load_env \
+  line="$(cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$url" | grep '^RESULT')"
   after="$(ticks "$server_pid")"
   echo "$name $conns $line cpu_ticks=$((after - before)) hwm_kib=$(hwm_kib "$server_pid")" | tee -a "$results"
@@ -72,7 +75,7 @@ for conns in $CONNECTIONS; do
   measure floor "$conns" "$bench/post.lua" /v3/profiles "" "$floor" "$port" "$bench/data/create-response.json"
   measure create "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN" "$mock" "${mock_args[@]}"
   # A cap high enough that no fresh key meets the 503 of a full store during the run.
-  measure create+fresh-key "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN IDEM=unique" \
+  measure create+fresh-key "$conns" "$here/fresh-keys.lua" /v3/profiles "API_KEY=$ADMIN IDEM=unique POST_LUA=$bench/post.lua" \
     "$mock" "${mock_args[@]}" --idempotency-capacity 100000000
   measure replay "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN IDEM=bench-replay" "$mock" "${mock_args[@]}"
   measure get "$conns" "$here/get.lua" "/v3/profiles/$SEED_PROFILE" "API_KEY=$ADMIN" "$mock" "${mock_args[@]}"
