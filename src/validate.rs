@@ -5,8 +5,6 @@
 //! is wrong under the field's path, and the request fails once with all of them (CONTRACT
 //! §5.3). Wrong JSON types are field problems like any other.
 
-use std::borrow::Cow;
-
 use crate::error::{ApiError, Details};
 use crate::json::Json;
 
@@ -120,13 +118,58 @@ impl<T> Read<T> {
     }
 }
 
+/// The path of an object in the body (`brand.compliance`), which its fields' paths continue.
+/// Every nested object of a valid body has one and none is ever read, so a path that fits is
+/// kept inline, without an allocation; only a problem writes it out as a `String`.
+#[derive(Clone)]
+enum Prefix {
+    /// The top level (`""`), or one of its members (`brand`).
+    Static(&'static str),
+    /// Whole UTF-8 pieces, so always UTF-8.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_PREFIX],
+    },
+    Long(String),
+}
+
+/// Room for the deepest paths of a create (`brand.compliance.destinationCountries[99]`).
+const INLINE_PREFIX: usize = 54;
+
+impl Prefix {
+    /// The pieces one after the other.
+    fn join(pieces: &[&[u8]]) -> Prefix {
+        let len: usize = pieces.iter().map(|piece| piece.len()).sum();
+        if len > INLINE_PREFIX {
+            let joined = pieces.concat();
+            return Prefix::Long(String::from_utf8(joined).unwrap_or_default());
+        }
+        let mut bytes = [0; INLINE_PREFIX];
+        let mut at = 0;
+        for piece in pieces {
+            bytes[at..at + piece.len()].copy_from_slice(piece);
+            at += piece.len();
+        }
+        Prefix::Inline {
+            len: len as u8,
+            bytes,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Prefix::Static(text) => text.as_bytes(),
+            Prefix::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Prefix::Long(text) => text.as_bytes(),
+        }
+    }
+}
+
 /// An object's members, read by name, with the paths of its fields built from a prefix.
 #[derive(Clone)]
 pub struct Object<'d, 'a> {
     json: &'d Json<'a>,
-    /// The path of this object; static for the body's own members, so that reading a valid
-    /// body builds no path at all.
-    prefix: Cow<'static, str>,
+    prefix: Prefix,
 }
 
 impl<'d, 'a> Object<'d, 'a> {
@@ -134,22 +177,22 @@ impl<'d, 'a> Object<'d, 'a> {
     pub fn root(json: &'d Json<'a>) -> Object<'d, 'a> {
         Object {
             json,
-            prefix: Cow::Borrowed(""),
+            prefix: Prefix::Static(""),
         }
     }
 
     /// The full path of member `name`.
     pub fn path(&self, name: &str) -> String {
-        if self.prefix.is_empty() {
+        let prefix = self.prefix.as_bytes();
+        if prefix.is_empty() {
             return name.to_owned();
         }
-        // Spelled out: `format!` costs more than the copy, and every nested object of a valid
-        // body builds its prefix this way.
-        let mut path = String::with_capacity(self.prefix.len() + 1 + name.len());
-        path.push_str(&self.prefix);
-        path.push('.');
-        path.push_str(name);
-        path
+        String::from_utf8_lossy(&[prefix, b".", name.as_bytes()].concat()).into_owned()
+    }
+
+    /// This object's own path (an array item's: `brand.compliance.destinationCountries[0]`).
+    pub fn own_path(&self) -> String {
+        String::from_utf8_lossy(self.prefix.as_bytes()).into_owned()
     }
 
     pub fn member(&self, name: &str) -> Option<&'d Json<'a>> {
@@ -200,10 +243,9 @@ impl<'d, 'a> Object<'d, 'a> {
         self.read(problems, name, "an object", |v| match v {
             Json::Object(_) => Some(Object {
                 json: v,
-                prefix: if self.prefix.is_empty() {
-                    Cow::Borrowed(name)
-                } else {
-                    Cow::Owned(self.path(name))
+                prefix: match self.prefix.as_bytes() {
+                    b"" => Prefix::Static(name),
+                    prefix => Prefix::join(&[prefix, b".", name.as_bytes()]),
                 },
             }),
             _ => None,
@@ -231,11 +273,9 @@ impl<'d, 'a> Object<'d, 'a> {
 }
 
 impl<'d, 'a> Object<'d, 'a> {
-    /// An array item read like an object, its fields' paths continuing from `path`
-    /// (`brand.compliance.destinationCountries[0].id`).
-    /// The path of item `index` of array `path`: `path[index]`.
-    pub fn index(mut path: String, index: usize) -> String {
-        path.push('[');
+    /// Item `index` of this object's array `name`, read like an object: its fields' paths
+    /// continue from `name[index]` (`brand.compliance.destinationCountries[0].id`).
+    pub fn item(&self, name: &str, index: usize, json: &'d Json<'a>) -> Object<'d, 'a> {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut rest = index;
@@ -247,15 +287,11 @@ impl<'d, 'a> Object<'d, 'a> {
                 break;
             }
         }
-        path.extend(digits[at..].iter().map(|&d| char::from(d)));
-        path.push(']');
-        path
-    }
-
-    pub fn item(json: &'d Json<'a>, path: String) -> Object<'d, 'a> {
+        let prefix = self.prefix.as_bytes();
+        let dot: &[u8] = if prefix.is_empty() { b"" } else { b"." };
         Object {
             json,
-            prefix: Cow::Owned(path),
+            prefix: Prefix::join(&[prefix, dot, name.as_bytes(), b"[", &digits[at..], b"]"]),
         }
     }
 
@@ -386,6 +422,45 @@ mod tests {
         assert_eq!(
             details[1],
             ("o.x".into(), vec!["o.x must be a string".into()])
+        );
+    }
+
+    /// Nested objects and array items name their problems by their whole path, whether it is
+    /// kept inline or, past the inline room, in a `String`.
+    #[test]
+    fn nested_paths_are_whole_short_or_long() {
+        const LONG: &str = "a_member_name_long_enough_that_its_path_does_not_fit_inline";
+        let text = format!(
+            r#"{{"a": {{"b": {{"c": 1}}, "{LONG}": {{"d": 2}}, "list": [{{"e": 3}}, 4]}}}}"#
+        );
+        let doc = json::parse(text.as_bytes()).unwrap();
+        let mut problems = Problems::default();
+        let Read::Value(a) = Object::root(&doc).object(&mut problems, "a") else {
+            panic!()
+        };
+        let Read::Value(b) = a.object(&mut problems, "b") else {
+            panic!()
+        };
+        assert_eq!(b.string(&mut problems, "c"), Read::Invalid);
+        let Read::Value(long) = a.object(&mut problems, LONG) else {
+            panic!()
+        };
+        assert_eq!(long.string(&mut problems, "d"), Read::Invalid);
+        let Read::Value(items) = a.array(&mut problems, "list") else {
+            panic!()
+        };
+        let first = a.item("list", 0, &items[0]);
+        assert_eq!(first.string(&mut problems, "e"), Read::Invalid);
+        let second = a.item("list", 1, &items[1]);
+        assert!(!second.is_object());
+        assert_eq!(second.own_path(), "a.list[1]");
+        let Err(ApiError::Validation(details)) = problems.finish(()) else {
+            panic!()
+        };
+        let paths: Vec<&str> = details.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["a.b.c", format!("a.{LONG}.d").as_str(), "a.list[0].e"]
         );
     }
 

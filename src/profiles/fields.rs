@@ -453,9 +453,9 @@ fn destination_countries<'d>(
     let mut countries = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        let path = Object::index(compliance.path("destinationCountries"), i);
-        let country = Object::item(item, path.clone());
+        let country = compliance.item("destinationCountries", i, item);
         if !country.is_object() {
+            let path = country.own_path();
             p.add(&path, format!("{path} must be an object"));
             ok = false;
             continue;
