@@ -5,10 +5,11 @@
 # For each target and each connection count a fresh server starts pinned to CPU 0 (taskset),
 # wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row: requests/s,
 # p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
-# measured run divided by its requests), peak RSS; then start-up time to the first 200 and
-# idle RSS. Every figure is also given as a ratio to the floor's. The fresh-key rows run
-# post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the measured
-# run repeated the warm-up's keys, and its first seconds measured replays).
+# measured run divided by its requests), minor page faults per request, peak RSS; then
+# start-up time to the first 200 and idle RSS. Every figure but the faults is also given as
+# a ratio to the floor's. The fresh-key rows run post.lua through fresh-keys.lua, which
+# seeds its keys per wrk run (unseeded, the measured run repeated the warm-up's keys, and
+# its first seconds measured replays).
 #
 # Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
 # SHARED (the shared folder, default ../shared beside the repository).
@@ -31,6 +32,8 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -f "$resu
 trap cleanup EXIT
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Minor page faults: memory touched for the first time, which the creates' growing heap pays.
+faults() { awk '{print $10}' "/proc/$1/stat"; }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
@@ -59,12 +62,14 @@ measure() {
   # A SEED per wrk run: fresh-keys.lua's keys of the measured run are none of the warm-up's.
   (cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$WARMUP" -s "$script" "$url" >/dev/null)
-  local before after line
+  local before after faults_before line
   before="$(ticks "$server_pid")"
+  faults_before="$(faults "$server_pid")"
   line="$(cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$url" | grep '^RESULT')"
   after="$(ticks "$server_pid")"
-  echo "$name $conns $line cpu_ticks=$((after - before)) hwm_kib=$(hwm_kib "$server_pid")" | tee -a "$results"
+  echo "$name $conns $line cpu_ticks=$((after - before))" \
+    "faults=$(($(faults "$server_pid") - faults_before)) hwm_kib=$(hwm_kib "$server_pid")" | tee -a "$results"
   stop_server
 }
 
@@ -106,6 +111,7 @@ for line in open(path):
             "p50": float(fields["p50_us"]), "p99": float(fields["p99_us"]),
             "cpu": float(fields["cpu_ticks"]) / tck * 1e6 / (rps * seconds),
             "rss": float(fields["hwm_kib"]) / 1024, "non2xx": int(float(fields["non2xx"])),
+            "faults": float(fields["faults"]) / (rps * seconds),
         })
     elif words[1:2] == ["STARTUP"] or "median_ms" in fields:
         startup[words[0]] = float(fields["median_ms"])
@@ -113,12 +119,13 @@ for line in open(path):
         idle[words[1]] = float(fields["rss_kib"]) / 1024
 print()
 print(f"{'target':<18}{'conns':>6}{'req/s':>10}{'x':>6}{'p50 us':>9}{'x':>6}{'p99 us':>9}{'x':>6}"
-      f"{'CPU us/req':>12}{'x':>6}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}")
+      f"{'CPU us/req':>12}{'x':>6}{'faults/req':>12}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}")
 for row in rows:
     floor = next(r for r in rows if r["name"] == "floor" and r["conns"] == row["conns"])
     print(f"{row['name']:<18}{row['conns']:>6}{row['rps']:>10.0f}{row['rps'] / floor['rps']:>6.2f}"
           f"{row['p50']:>9.0f}{row['p50'] / floor['p50']:>6.2f}{row['p99']:>9.0f}{row['p99'] / floor['p99']:>6.2f}"
-          f"{row['cpu']:>12.1f}{row['cpu'] / floor['cpu']:>6.2f}{row['rss']:>10.1f}{row['rss'] / floor['rss']:>8.1f}"
+          f"{row['cpu']:>12.1f}{row['cpu'] / floor['cpu']:>6.2f}{row['faults']:>12.2f}"
+          f"{row['rss']:>10.1f}{row['rss'] / floor['rss']:>8.1f}"
           f"{row['non2xx']:>9}")
 if startup:
     print(f"\nstart-up to first 200 (median): floor {startup['floor']:.1f} ms, sent-mock "
