@@ -21,7 +21,7 @@ use bytes::Bytes;
 use chrono::Duration;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -252,7 +252,9 @@ impl Default for Settings {
 #[derive(Debug)]
 pub struct Stored {
     pub status: StatusCode,
-    pub headers: HeaderMap,
+    /// The answer's own headers (a scenario's, `x-sandbox`), most often none: a slice, where
+    /// an empty `HeaderMap` would take 96 bytes of every one of 100 000 records.
+    pub headers: Box<[(HeaderName, HeaderValue)]>,
     pub body: Option<Bytes>,
     /// The first request's id, as the `x-original-request-id` a replay sends.
     pub request_id: http::HeaderValue,
@@ -537,7 +539,12 @@ impl InFlight {
             .then(|| {
                 let stored = Stored {
                     status: done.reply.status,
-                    headers: done.reply.headers.clone(),
+                    headers: done
+                        .reply
+                        .headers
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.clone()))
+                        .collect(),
                     body: done.reply.body.clone(),
                     request_id: http::HeaderValue::from_str(done.request_id)
                         .unwrap_or_else(|_| http::HeaderValue::from_static("")),
@@ -573,6 +580,7 @@ impl Drop for InFlight {
 mod tests {
     use super::*;
     use crate::clock::Clock;
+    use http::HeaderMap;
 
     fn scope(store: &IdempotencyStore, key: &str) -> Scope {
         store.scope(Uuid::nil(), IdempotencyKey(Arc::from(key)))

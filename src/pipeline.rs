@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 use uuid::Uuid;
 
 use crate::auth::{self, Caller, Need};
@@ -260,7 +260,10 @@ async fn idempotent(
 
 /// A stored answer again: same status and body, the original request id beside the new one.
 fn replay(stored: &Stored) -> Reply {
-    let mut headers = stored.headers.clone();
+    let mut headers = HeaderMap::with_capacity(stored.headers.len() + 2);
+    for (name, value) in stored.headers.iter() {
+        headers.append(name.clone(), value.clone());
+    }
     headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     headers.insert(X_ORIGINAL_REQUEST_ID, stored.request_id.clone());
     Reply {

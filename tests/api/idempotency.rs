@@ -37,6 +37,23 @@ fn with_settings(settings: Settings) -> Config {
     }
 }
 
+/// The stored answer's own headers come back with it: a sandbox create's `x-sandbox`.
+#[tokio::test]
+async fn a_replayed_sandbox_create_keeps_its_x_sandbox_header() {
+    let app = spawn_app().await;
+    let mut body = seed_body();
+    body["sandbox"] = json!(true);
+
+    let first = app.create_with_key(ADMIN, "sandbox-retry", &body).await;
+    let second = app.create_with_key(ADMIN, "sandbox-retry", &body).await;
+
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.header("x-sandbox"), Some("true"));
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    assert_eq!(second.header("x-sandbox"), Some("true"));
+    assert_eq!(second.body, first.body);
+}
+
 #[tokio::test]
 async fn a_repeated_key_replays_the_byte_identical_body_with_both_headers() {
     let app = spawn_app().await;
