@@ -271,8 +271,10 @@ enum Slot {
     Running {
         raw: RawPrint,
         token: u64,
-        /// Dropped when the request completes or is abandoned; waiters see the channel close.
-        done: watch::Receiver<()>,
+        /// Made by the first request that waits for this one: most keys never have one, and
+        /// a channel per request was an allocation and a wake-up call each. Dropped with the
+        /// slot when the request completes or is abandoned, and waiters see the channel close.
+        waiters: Option<watch::Sender<()>>,
     },
     Done {
         raw: RawPrint,
@@ -361,16 +363,15 @@ impl IdempotencyStore {
         loop {
             match self.slots.entry(scope.clone()) {
                 Entry::Occupied(mut occupied) => {
-                    return match occupied.get() {
-                        // An expired answer the sweep has not reached: the key is free again,
-                        // and its place in the store is reused.
-                        Slot::Done { expires_at, .. } if *expires_at <= now => {
-                            let (flight, slot) = self.start(scope.clone(), raw);
-                            occupied.insert(slot);
-                            Begin::Proceed(flight)
-                        }
-                        slot => self.decide(slot, raw),
-                    };
+                    // An expired answer the sweep has not reached: the key is free again, and
+                    // its place in the store is reused.
+                    if matches!(occupied.get(), Slot::Done { expires_at, .. } if *expires_at <= now)
+                    {
+                        let (flight, slot) = self.start(scope.clone(), raw);
+                        occupied.insert(slot);
+                        return Begin::Proceed(flight);
+                    }
+                    return self.decide(occupied.get_mut(), raw);
                 }
                 Entry::Vacant(vacant) => {
                     if self.used.fetch_add(1, Ordering::Relaxed) < self.settings.capacity {
@@ -391,9 +392,12 @@ impl IdempotencyStore {
         }
     }
 
-    fn decide(&self, slot: &Slot, raw: RawPrint) -> Begin {
+    fn decide(&self, slot: &mut Slot, raw: RawPrint) -> Begin {
         match slot {
-            Slot::Running { done, .. } => Begin::Wait(done.clone()),
+            Slot::Running { waiters, .. } => {
+                let sender = waiters.get_or_insert_with(|| watch::channel(()).0);
+                Begin::Wait(sender.subscribe())
+            }
             Slot::Done {
                 raw: stored_raw,
                 stored,
@@ -410,14 +414,17 @@ impl IdempotencyStore {
 
     fn start(self: &Arc<Self>, scope: Scope, raw: RawPrint) -> (InFlight, Slot) {
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
-        let (sender, done) = watch::channel(());
         let flight = InFlight {
             store: Arc::clone(self),
             scope: Some(scope),
             token,
-            _done: sender,
         };
-        (flight, Slot::Running { raw, token, done })
+        let slot = Slot::Running {
+            raw,
+            token,
+            waiters: None,
+        };
+        (flight, slot)
     }
 
     /// Drops every key whose time is over; returns how many went.
@@ -523,7 +530,6 @@ pub struct InFlight {
     store: Arc<IdempotencyStore>,
     scope: Option<Scope>,
     token: u64,
-    _done: watch::Sender<()>,
 }
 
 impl InFlight {
@@ -658,6 +664,31 @@ mod tests {
         assert!(matches!(
             store.begin(&scope(&store, "k"), RawPrint(34), now),
             Begin::Compare(_)
+        ));
+    }
+
+    /// The channel the waiters share is made by the first of them and goes with the running
+    /// request's slot, so an abandoned request wakes them as a completed one does.
+    #[tokio::test]
+    async fn waiters_wake_when_the_running_request_is_abandoned() {
+        let store = store(10);
+        let now = Clock::default().now();
+        let Begin::Proceed(flight) = store.begin(&scope(&store, "k"), PRINT, now) else {
+            panic!()
+        };
+        let waits = [(); 2].map(|_| match store.begin(&scope(&store, "k"), PRINT, now) {
+            Begin::Wait(running) => running,
+            _ => panic!("a second request with the key waits"),
+        });
+
+        drop(flight);
+
+        for mut running in waits {
+            assert!(running.changed().await.is_err(), "the channel closed");
+        }
+        assert!(matches!(
+            store.begin(&scope(&store, "k"), PRINT, now),
+            Begin::Proceed(_)
         ));
     }
 
