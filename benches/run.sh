@@ -34,6 +34,15 @@ trap cleanup EXIT
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Minor page faults: memory touched for the first time, which the creates' growing heap pays.
 faults() { awk '{print $10}' "/proc/$1/stat"; }
+# The mock's idempotency records (0 from the floor, whose answer has none): a fresh-key run
+# must add one per request, or some of its requests were replays.
+records() {
+  python3 - "http://127.0.0.1:$port/_mock/health" <<'PY' 2>/dev/null || echo 0
+import json, sys, urllib.request
+data = json.load(urllib.request.urlopen(sys.argv[1])).get("data") or {}
+print((data.get("idempotency") or {}).get("records", 0))
+PY
+}
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
@@ -62,14 +71,16 @@ measure() {
   # A SEED per wrk run: fresh-keys.lua's keys of the measured run are none of the warm-up's.
   (cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$WARMUP" -s "$script" "$url" >/dev/null)
-  local before after faults_before line
+  local before after faults_before records_before line
   before="$(ticks "$server_pid")"
   faults_before="$(faults "$server_pid")"
+  records_before="$(records)"
   line="$(cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$url" | grep '^RESULT')"
   after="$(ticks "$server_pid")"
   echo "$name $conns $line cpu_ticks=$((after - before))" \
-    "faults=$(($(faults "$server_pid") - faults_before)) hwm_kib=$(hwm_kib "$server_pid")" | tee -a "$results"
+    "faults=$(($(faults "$server_pid") - faults_before)) hwm_kib=$(hwm_kib "$server_pid")" \
+    "records=$(($(records) - records_before))" | tee -a "$results"
   stop_server
 }
 
@@ -112,6 +123,7 @@ for line in open(path):
             "cpu": float(fields["cpu_ticks"]) / tck * 1e6 / (rps * seconds),
             "rss": float(fields["hwm_kib"]) / 1024, "non2xx": int(float(fields["non2xx"])),
             "faults": float(fields["faults"]) / (rps * seconds),
+            "records": int(float(fields.get("records", 0))),
         })
     elif words[1:2] == ["STARTUP"] or "median_ms" in fields:
         startup[words[0]] = float(fields["median_ms"])
@@ -127,6 +139,13 @@ for row in rows:
           f"{row['cpu']:>12.1f}{row['cpu'] / floor['cpu']:>6.2f}{row['faults']:>12.2f}"
           f"{row['rss']:>10.1f}{row['rss'] / floor['rss']:>8.1f}"
           f"{row['non2xx']:>9}")
+for row in rows:
+    if row["name"] == "create+fresh-key":
+        # wrk stops with requests in flight, which it does not count: a few records more.
+        share = row["records"] / (row["rps"] * seconds)
+        print(f"fresh keys, {row['conns']} connection(s): {row['records']} new idempotency records "
+              f"for {row['rps'] * seconds:.0f} requests ({share:.3f})"
+              + ("" if share > 0.99 else "  <- some requests were replays, not creates"))
 if startup:
     print(f"\nstart-up to first 200 (median): floor {startup['floor']:.1f} ms, sent-mock "
           f"{startup['mock']:.1f} ms (x{startup['mock'] / startup['floor']:.2f})")
