@@ -141,8 +141,7 @@ impl Prefix {
     fn join(pieces: &[&[u8]]) -> Prefix {
         let len: usize = pieces.iter().map(|piece| piece.len()).sum();
         if len > INLINE_PREFIX {
-            let joined = pieces.concat();
-            return Prefix::Long(String::from_utf8(joined).unwrap_or_default());
+            return Prefix::Long(text_of(pieces));
         }
         let mut bytes = [0; INLINE_PREFIX];
         let mut at = 0;
@@ -163,6 +162,13 @@ impl Prefix {
             Prefix::Long(text) => text.as_bytes(),
         }
     }
+}
+
+/// Pieces of a path, one after the other, as text. Each piece is a whole `str` (or ASCII), so
+/// the text is always UTF-8; a lossy conversion stands in for a panic all the same.
+fn text_of(pieces: &[&[u8]]) -> String {
+    String::from_utf8(pieces.concat())
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// An object's members, read by name, with the paths of its fields built from a prefix.
@@ -187,12 +193,12 @@ impl<'d, 'a> Object<'d, 'a> {
         if prefix.is_empty() {
             return name.to_owned();
         }
-        String::from_utf8_lossy(&[prefix, b".", name.as_bytes()].concat()).into_owned()
+        text_of(&[prefix, b".", name.as_bytes()])
     }
 
     /// This object's own path (an array item's: `brand.compliance.destinationCountries[0]`).
     pub fn own_path(&self) -> String {
-        String::from_utf8_lossy(self.prefix.as_bytes()).into_owned()
+        text_of(&[self.prefix.as_bytes()])
     }
 
     pub fn member(&self, name: &str) -> Option<&'d Json<'a>> {
