@@ -80,7 +80,7 @@ impl Ids {
     pub fn uuid(&self) -> Uuid {
         let n = self.uuids.fetch_add(1, Ordering::Relaxed);
         let unique = mix(self.seed.wrapping_add(n)).to_be_bytes();
-        let filler = mix(u64::from_be_bytes(unique) ^ self.seed.rotate_left(32)).to_be_bytes();
+        let filler = self.mint().filler(u64::from_be_bytes(unique)).to_be_bytes();
         let mut bytes = [0u8; 16];
         bytes[0..6].copy_from_slice(&unique[0..6]);
         bytes[6] = 0x40 | (filler[0] & 0x0f);
@@ -89,6 +89,11 @@ impl Ids {
         bytes[9] = unique[7];
         bytes[10..16].copy_from_slice(&filler[2..8]);
         Uuid::from_bytes(bytes)
+    }
+
+    /// What tells this source's uuids from others, and their order.
+    pub fn mint(&self) -> Mint {
+        Mint { seed: self.seed }
     }
 
     pub fn request_id(&self) -> RequestId {
@@ -104,6 +109,52 @@ impl Ids {
         }
         RequestId(out)
     }
+}
+
+/// Recognises the uuids an [`Ids`] made, and tells their order: the profile map lays
+/// profiles out in that order (see `profiles::store`).
+#[derive(Clone, Copy, Debug)]
+pub struct Mint {
+    seed: u64,
+}
+
+impl Mint {
+    /// The 64 bits that fill a uuid's last bytes after its unique ones.
+    fn filler(self, unique: u64) -> u64 {
+        mix(unique ^ self.seed.rotate_left(32))
+    }
+
+    /// For a uuid this source made, its place in the sequence of uuids it made (the counter
+    /// plus the seed; consecutive uuids have consecutive places), and 58 random bits of it;
+    /// `None` for any other uuid (a fixture's id written by hand, an id from a state file of
+    /// another run), or with a chance of 2^-48 for one that only looks made here.
+    pub fn sequence(self, id: &Uuid) -> Option<(u64, u64)> {
+        let b = id.as_bytes();
+        let unique = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[7], b[9]]);
+        let filler = self.filler(unique).to_be_bytes();
+        (filler[2..8] == b[10..16]).then(|| (unmix(unique), u64::from_be_bytes(filler)))
+    }
+}
+
+/// The inverse of [`mix`].
+fn unmix(mut z: u64) -> u64 {
+    z = z ^ (z >> 31) ^ (z >> 62);
+    z = z.wrapping_mul(inverse(0x94D0_49BB_1331_11EB));
+    z = z ^ (z >> 27) ^ (z >> 54);
+    z = z.wrapping_mul(inverse(0xBF58_476D_1CE4_E5B9));
+    z = z ^ (z >> 30) ^ (z >> 60);
+    z.wrapping_sub(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The inverse of an odd `a` modulo 2^64 (Newton's iteration, each step doubling the bits).
+const fn inverse(a: u64) -> u64 {
+    let mut x = a;
+    let mut i = 0;
+    while i < 6 {
+        x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+        i += 1;
+    }
+    x
 }
 
 /// splitmix64's finaliser: a bijection on u64 that scatters neighbouring inputs.
@@ -142,6 +193,22 @@ mod tests {
             assert!(id[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
             assert!(seen.insert(id));
         }
+    }
+
+    #[test]
+    fn a_mint_knows_its_own_uuids_and_their_order() {
+        for x in [0u64, 1, 2, 12345, u64::MAX, 0x9E37_79B9_7F4A_7C15] {
+            assert_eq!(unmix(mix(x)), x);
+        }
+        let ids = Ids::new(Some(99));
+        let other = Ids::new(Some(100));
+        for n in 0..1000 {
+            let (place, _) = ids.mint().sequence(&ids.uuid()).unwrap();
+            assert_eq!(place, 99 + n);
+            assert_eq!(ids.mint().sequence(&other.uuid()), None);
+        }
+        let by_hand = Uuid::parse_str("3fa85f64-5717-4562-b3fc-2c963f66afa6").unwrap();
+        assert_eq!(ids.mint().sequence(&by_hand), None);
     }
 
     #[test]

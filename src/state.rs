@@ -66,7 +66,7 @@ impl App {
             callbacks: Sender::default(),
             counters: Counters::default(),
             directory: Directory::new(fixtures.default_organization),
-            profiles: ProfileStore::default(),
+            profiles: ProfileStore::new(ids.mint()),
             config,
             clock,
             ids,

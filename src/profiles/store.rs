@@ -8,7 +8,7 @@
 //! the whole value, so no guard outlives a call. Deleted profiles stay (soft delete) and are
 //! filtered out by the lookups that must not see them.
 
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,6 +19,7 @@ use crate::auth::Caller;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::hash::Fx;
+use crate::ids::Mint;
 
 use super::model::Profile;
 use crate::render::WriteJson;
@@ -69,22 +70,21 @@ pub const SHARDS: usize = 64;
 
 #[derive(Debug)]
 pub struct ProfileStore {
-    /// Hashed with [`Fx`], not SipHash: the keys are ids this process generated (a bijection
-    /// of a counter, see `ids`), the fixtures' or the state file's. No client chooses a key
-    /// that goes in, and SipHash would cost every insert, and every entry again each time a
-    /// shard grows.
-    profiles: DashMap<Uuid, Arc<StoredProfile>, BuildHasherDefault<Fx>>,
-}
-
-impl Default for ProfileStore {
-    fn default() -> ProfileStore {
-        ProfileStore {
-            profiles: DashMap::with_hasher_and_shard_amount(BuildHasherDefault::default(), SHARDS),
-        }
-    }
+    /// Hashed by [`InMintOrder`], not SipHash: the keys are ids this process generated (a
+    /// bijection of a counter, see `ids`), the fixtures' or the state file's. No client
+    /// chooses a key that goes in, and SipHash would cost every insert, and every entry again
+    /// each time a shard grows.
+    profiles: DashMap<Uuid, Arc<StoredProfile>, InMintOrder>,
 }
 
 impl ProfileStore {
+    /// An empty store for the ids `mint` makes.
+    pub fn new(mint: Mint) -> ProfileStore {
+        ProfileStore {
+            profiles: DashMap::with_hasher_and_shard_amount(InMintOrder(mint), SHARDS),
+        }
+    }
+
     pub fn insert(&self, profile: StoredProfile) {
         self.profiles.insert(profile.id, Arc::new(profile));
     }
@@ -161,5 +161,117 @@ impl ProfileStore {
     pub fn clear(&self) {
         self.profiles.clear();
         self.profiles.shrink_to_fit();
+    }
+}
+
+/// The profile map's hasher. An id this process made hashes to its place in the order they
+/// were made: consecutive creates go to the 64 shards in turn, each to the slot after its
+/// shard's last one, whose cache lines are still in cache. With random hashes an insert
+/// wrote to a random place in a table of many megabytes, two cache misses that took 3 % of a
+/// fresh-key create's CPU. A look-up is as direct as before. Any other id (a fixture's id
+/// written by hand, one from the state file of another run) hashes with [`Fx`], at random, so
+/// that the ids of two runs, each in order, never pile onto the same slots.
+#[derive(Clone, Copy, Debug)]
+struct InMintOrder(Mint);
+
+impl BuildHasher for InMintOrder {
+    type Hasher = MintHasher;
+
+    fn build_hasher(&self) -> MintHasher {
+        MintHasher {
+            mint: self.0,
+            fx: Fx::default(),
+            placed: None,
+        }
+    }
+}
+
+struct MintHasher {
+    mint: Mint,
+    fx: Fx,
+    placed: Option<u64>,
+}
+
+/// DashMap's shard is the `SHARD_BITS` bits of the hash under its top seven, which hashbrown
+/// keeps for its tags; the slot within the shard is what is below.
+const SHARD_BITS: u32 = SHARDS.trailing_zeros();
+const SLOT_BITS: u32 = 57 - SHARD_BITS;
+const _: () = assert!(SHARDS.is_power_of_two());
+
+impl Hasher for MintHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.fx.write(bytes);
+        // A uuid is hashed as its 16 bytes (after their length, which is not).
+        self.placed = <[u8; 16]>::try_from(bytes)
+            .ok()
+            .and_then(|id| self.mint.sequence(&Uuid::from_bytes(id)))
+            .map(|(place, random)| {
+                let tag = random & !(u64::MAX >> 7);
+                let shard = place % SHARDS as u64;
+                let slot = (place / SHARDS as u64) & ((1 << SLOT_BITS) - 1);
+                tag | shard << SLOT_BITS | slot
+            });
+    }
+
+    fn finish(&self) -> u64 {
+        self.placed.unwrap_or_else(|| self.fx.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Ids;
+
+    fn stored(id: Uuid) -> StoredProfile {
+        StoredProfile {
+            id,
+            organization_id: Uuid::nil(),
+            created_at: Timestamp::default(),
+            deleted_at: None,
+            json: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn ids_made_in_a_row_take_the_shards_in_turn_and_their_next_slots() {
+        let ids = Ids::new(Some(7));
+        let order = InMintOrder(ids.mint());
+        let hashes: Vec<u64> = (0..4 * SHARDS)
+            .map(|_| order.hash_one(ids.uuid()))
+            .collect();
+        let shard = |h: u64| (h >> SLOT_BITS) % SHARDS as u64;
+        let slot = |h: u64| h & ((1 << SLOT_BITS) - 1);
+        for pair in hashes.windows(2) {
+            assert_eq!(shard(pair[1]), (shard(pair[0]) + 1) % SHARDS as u64);
+        }
+        for (earlier, later) in hashes.iter().zip(&hashes[SHARDS..]) {
+            assert_eq!(shard(*later), shard(*earlier));
+            assert_eq!(slot(*later), slot(*earlier) + 1);
+        }
+        // The tags, hashbrown's top seven bits, still vary.
+        let tags: std::collections::HashSet<u64> = hashes.iter().map(|h| h >> 57).collect();
+        assert!(tags.len() > 64, "{} tags", tags.len());
+    }
+
+    #[test]
+    fn ids_made_elsewhere_hash_at_random_and_every_id_is_found() {
+        let ids = Ids::new(Some(7));
+        let elsewhere = Ids::new(Some(8));
+        let order = InMintOrder(ids.mint());
+        let theirs: Vec<Uuid> = (0..1000).map(|_| elsewhere.uuid()).collect();
+        let mut fx = Fx::default();
+        fx.write(theirs[0].as_bytes());
+        assert_eq!(order.hash_one(theirs[0]), fx.finish());
+
+        let store = ProfileStore::new(ids.mint());
+        let ours: Vec<Uuid> = (0..1000).map(|_| ids.uuid()).collect();
+        for id in ours.iter().chain(&theirs) {
+            store.insert(stored(*id));
+        }
+        assert_eq!(store.len(), 2000);
+        for id in ours.iter().chain(&theirs) {
+            assert!(store.live(Uuid::nil(), *id).is_some());
+        }
     }
 }
