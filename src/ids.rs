@@ -91,6 +91,23 @@ impl Ids {
         Uuid::from_bytes(bytes)
     }
 
+    /// How far the uuids have gone, for the state file.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            seed: self.seed,
+            next: self.uuids.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Goes on from where a run saved with [`Ids::progress`] stopped, if it had the same seed
+    /// (a `--seed` restarted with its state file): otherwise its uuids would come again and
+    /// overwrite the saved profiles. Another seed's uuids are another sequence: nothing to do.
+    pub fn resume(&self, saved: Progress) {
+        if saved.seed == self.seed {
+            self.uuids.fetch_max(saved.next, Ordering::Relaxed);
+        }
+    }
+
     /// What tells this source's uuids from others, and their order.
     pub fn mint(&self) -> Mint {
         Mint { seed: self.seed }
@@ -109,6 +126,13 @@ impl Ids {
         }
         RequestId(out)
     }
+}
+
+/// Where an [`Ids`] is in its sequence of uuids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    seed: u64,
+    next: u64,
 }
 
 /// Recognises the uuids an [`Ids`] made, and tells their order: the profile map lays

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::directory::{ApiKey, Grant, Organization, Role};
+use crate::ids::Progress;
 use crate::profiles::model::Profile;
 use crate::profiles::store::StoredProfile;
 use crate::state::App;
@@ -26,6 +27,10 @@ struct Saved<'a> {
     #[serde(default)]
     keys: Vec<SavedKey>,
     profiles: Vec<SavedProfile<'a>>,
+    /// How far the id source had gone: under the same `--seed` the next run goes on from
+    /// there, instead of making the saved ids again (files without it start from the seed).
+    #[serde(default)]
+    ids: Option<Progress>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -93,6 +98,7 @@ pub fn save(app: &App, path: &Path) -> Result<usize, String> {
         organizations,
         keys,
         profiles,
+        ids: Some(app.ids.progress()),
     };
     let text = serde_json::to_vec_pretty(&saved).map_err(|e| e.to_string())?;
     let partial = path.with_extension("partial");
@@ -118,6 +124,9 @@ pub fn load(app: &App, path: &Path) -> Result<usize, String> {
             path.display(),
             saved.version
         ));
+    }
+    if let Some(progress) = saved.ids {
+        app.ids.resume(progress);
     }
     for org in saved.organizations {
         app.directory.add_organization(org);

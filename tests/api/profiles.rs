@@ -560,6 +560,40 @@ async fn the_state_file_keeps_profiles_and_minted_organizations_across_a_restart
 }
 
 #[tokio::test]
+async fn a_seeded_restart_with_its_state_file_makes_new_ids_not_the_saved_ones_again() {
+    let path = std::env::temp_dir().join(format!(
+        "sent-mock-seeded-state-{}.json",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let args = ["--seed", "5", "--state-file", path.to_str().unwrap()];
+    let mut ids = Vec::new();
+    for run in ["first", "second"] {
+        let mut binary = Binary::start(&args);
+        let app = binary.app();
+        let mut body = minimal_body();
+        body["name"] = json!(format!("Made in the {run} run"));
+        ids.push(app.created(ADMIN, &body).await);
+        for (id, made_in) in ids.iter().zip(["first", "second"]) {
+            let read = app.retrieve(ADMIN, id).await;
+            assert_eq!(read.status, 200, "{}", read.text());
+            assert_eq!(
+                read.json()["data"]["name"],
+                format!("Made in the {made_in} run")
+            );
+        }
+        let pid = binary.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(binary.child.wait().unwrap().success());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
 async fn a_bad_state_file_stops_the_start() {
     let path =
         std::env::temp_dir().join(format!("sent-mock-bad-state-{}.json", std::process::id()));
