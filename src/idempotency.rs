@@ -30,6 +30,7 @@ use crate::error::ApiError;
 use crate::hash::Fx;
 use crate::journal::Redaction;
 use crate::json::{Json, Number};
+use crate::memory;
 use crate::request::Request;
 use crate::response::Reply;
 
@@ -283,6 +284,10 @@ enum Slot {
     },
 }
 
+fn size_of_pointee<T>(_: *const T) -> usize {
+    std::mem::size_of::<T>()
+}
+
 /// The outcome of [`IdempotencyStore::begin`].
 #[derive(Debug)]
 pub enum Begin {
@@ -355,6 +360,24 @@ impl IdempotencyStore {
             organization,
             key,
         }
+    }
+
+    /// Asks the caches for the place where `scope` is, or would go: in a store of many
+    /// thousand keys it is far from anything the request touched, and `begin` spent most of
+    /// its time waiting for it. Called while other work is left before `begin` (the body's
+    /// fingerprint), so that the memory arrives meanwhile.
+    pub fn prefetch(&self, scope: &Scope) {
+        let shards = self.slots.shards();
+        let Some(table) = shards[self.slots.determine_shard(scope.hash as usize)].try_read() else {
+            return;
+        };
+        // hashbrown's layout: one control byte per slot from `data_end` up, the slots
+        // themselves from `data_end` down; the probe starts at the hash's low bits.
+        let at = scope.hash as usize & (table.buckets() - 1);
+        let end = table.data_end().as_ptr();
+        memory::prefetch(end.cast::<u8>().wrapping_add(at), 16);
+        let slot = end.wrapping_sub(at + 1);
+        memory::prefetch(slot.cast(), size_of_pointee(slot));
     }
 
     /// One look-up under the shard's lock decides, and takes the key if it is free.

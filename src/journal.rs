@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::json::Json;
+use crate::memory;
 use crate::render;
 use crate::secret::REDACTED;
 
@@ -280,27 +281,15 @@ fn warm(entries: &VecDeque<Arc<Entry>>) {
             next.headers.as_slice(),
             next.body.as_deref().unwrap_or_default(),
         ] {
-            prefetch_lines(buffer.as_ptr(), buffer.len().min(256));
+            memory::prefetch(buffer.as_ptr(), buffer.len().min(256));
         }
     }
     if let Some(after) = entries.get(1) {
         // From the two reference counts before the entry, through its last field (were the
         // layout another, the hint would only be wasted).
         let start = Arc::as_ptr(after).cast::<u8>().wrapping_sub(16);
-        prefetch_lines(start, std::mem::size_of::<Entry>() + 16);
+        memory::prefetch(start, std::mem::size_of::<Entry>() + 16);
     }
-}
-
-/// Asks for the cache lines of `len` bytes from `start`: a hint, which never faults.
-fn prefetch_lines(start: *const u8, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    for offset in (0..len).step_by(64) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of x86_64, and a prefetch reads nothing: any address is valid.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset).cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (start, len);
 }
 
 /// A header value as the journal shows it.

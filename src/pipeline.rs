@@ -192,12 +192,14 @@ async fn idempotent(
     key: IdempotencyKey,
     trace: &mut Trace,
 ) -> Result<Reply, ApiError> {
+    let scope = app.idempotency.scope(caller.organization.id, key);
+    // The key's place in the store comes from memory while the body is fingerprinted.
+    app.idempotency.prefetch(&scope);
     let raw = RawPrint::of(&req.method, &req.path, &req.body);
     let canonical_of = |body: &Option<Result<Json<'_>, ApiError>>| {
         let parsed = body.as_ref().and_then(|b| b.as_ref().ok());
         idempotency::canonical(&req.method, &req.path, parsed, &req.body)
     };
-    let scope = app.idempotency.scope(caller.organization.id, key);
     let settings = app.idempotency.settings();
     // Read the clock only if a wait happens: almost no request waits.
     let mut deadline = None;
