@@ -48,9 +48,11 @@ pub fn prefetch(start: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // Every line the bytes touch, from the one `start` is in.
+        // Every line the bytes touch, from the one `start` is in; none for no bytes (an
+        // empty buffer's pointer is dangling, and asking for it costs a page walk).
         let into_line = start as usize % 64;
-        for offset in (0..into_line + len).step_by(64) {
+        let span = if len == 0 { 0 } else { into_line + len };
+        for offset in (0..span).step_by(64) {
             let line = start.wrapping_sub(into_line).wrapping_add(offset);
             // SAFETY: SSE is part of x86_64, and a prefetch reads nothing: any address is valid.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(line.cast()) };
