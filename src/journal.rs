@@ -269,19 +269,24 @@ impl Journal {
     }
 }
 
+/// How much of each of the next entry's buffers [`warm`] asks for.
+const WARM_BUFFER: usize = 4096;
+
 /// Asks the caches for what the next requests will write over, while this one is answered:
 /// the oldest entry, a thousand requests cold, cost its writer a miss on every line.
 ///
 /// The next entry's own lines were asked for one request ago, so its buffers' addresses can
 /// be read now without waiting; the entry after it is asked for, for the next request to do
-/// the same.
+/// the same. The buffers are asked for whole, up to [`WARM_BUFFER`] bytes: the writes that
+/// refill them (a seed-sized body is 23 lines) otherwise waited at the journal's unlock, a
+/// full barrier.
 fn warm(entries: &VecDeque<Arc<Entry>>) {
     if let Some(next) = entries.front() {
         for buffer in [
             next.headers.as_slice(),
             next.body.as_deref().unwrap_or_default(),
         ] {
-            memory::prefetch(buffer.as_ptr(), buffer.len().min(256));
+            memory::prefetch(buffer.as_ptr(), buffer.len().min(WARM_BUFFER));
         }
     }
     if let Some(after) = entries.get(1) {
