@@ -7,9 +7,10 @@
 # p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
 # measured run divided by its requests), minor page faults per request, peak RSS; then
 # start-up time to the first 200 and idle RSS. Every figure but the faults is also given as
-# a ratio to the floor's. The fresh-key rows run post.lua through fresh-keys.lua, which
-# seeds its keys per wrk run (unseeded, the measured run repeated the warm-up's keys, and
-# its first seconds measured replays).
+# a ratio to the floor's: the floor runs before and after the mock's targets (the machine
+# drifts within a run), and its figures are the mean of the two. The fresh-key rows run
+# post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the measured
+# run repeated the warm-up's keys, and its first seconds measured replays).
 #
 # Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
 # SHARED (the shared folder, default ../shared beside the repository).
@@ -95,6 +96,9 @@ for conns in $CONNECTIONS; do
     "$mock" "${mock_args[@]}" --idempotency-capacity 100000000
   measure replay "$conns" "$bench/post.lua" /v3/profiles "API_KEY=$ADMIN IDEM=bench-replay" "$mock" "${mock_args[@]}"
   measure get "$conns" "$here/get.lua" "/v3/profiles/$SEED_PROFILE" "API_KEY=$ADMIN" "$mock" "${mock_args[@]}"
+  # The floor again: the machine's speed drifts within a run, and the ratios are to the mean
+  # of the floor before and after the mock.
+  measure floor "$conns" "$bench/post.lua" /v3/profiles "" "$floor" "$port" "$bench/data/create-response.json"
 done
 
 echo "== start-up to the first 200 ($STARTUP_RUNS runs each) and idle RSS"
@@ -132,13 +136,19 @@ for line in open(path):
 print()
 print(f"{'target':<18}{'conns':>6}{'req/s':>10}{'x':>6}{'p50 us':>9}{'x':>6}{'p99 us':>9}{'x':>6}"
       f"{'CPU us/req':>12}{'x':>6}{'faults/req':>12}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}")
+def reference(conns):
+    floors = [r for r in rows if r["name"] == "floor" and r["conns"] == conns]
+    return {k: sum(f[k] for f in floors) / len(floors) for k in ("rps", "p50", "p99", "cpu", "rss")}
 for row in rows:
-    floor = next(r for r in rows if r["name"] == "floor" and r["conns"] == row["conns"])
+    floor = reference(row["conns"])
     print(f"{row['name']:<18}{row['conns']:>6}{row['rps']:>10.0f}{row['rps'] / floor['rps']:>6.2f}"
           f"{row['p50']:>9.0f}{row['p50'] / floor['p50']:>6.2f}{row['p99']:>9.0f}{row['p99'] / floor['p99']:>6.2f}"
           f"{row['cpu']:>12.1f}{row['cpu'] / floor['cpu']:>6.2f}{row['faults']:>12.2f}"
           f"{row['rss']:>10.1f}{row['rss'] / floor['rss']:>8.1f}"
           f"{row['non2xx']:>9}")
+for conns in sorted({r["conns"] for r in rows}):
+    runs = " then ".join(f"{r['rps']:.0f}" for r in rows if r["name"] == "floor" and r["conns"] == conns)
+    print(f"floor, {conns} connection(s): {runs} req/s; the ratios are to the mean")
 for row in rows:
     if row["name"] == "create+fresh-key":
         # wrk stops with requests in flight, which it does not count: a few records more.
