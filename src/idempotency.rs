@@ -284,10 +284,6 @@ enum Slot {
     },
 }
 
-fn size_of_pointee<T>(_: *const T) -> usize {
-    std::mem::size_of::<T>()
-}
-
 /// The outcome of [`IdempotencyStore::begin`].
 #[derive(Debug)]
 pub enum Begin {
@@ -367,6 +363,9 @@ impl IdempotencyStore {
     /// its time waiting for it. Called while other work is left before `begin` (the body's
     /// fingerprint), so that the memory arrives meanwhile.
     pub fn prefetch(&self, scope: &Scope) {
+        fn size_of_pointee<T>(_: *const T) -> usize {
+            std::mem::size_of::<T>()
+        }
         let shards = self.slots.shards();
         let Some(table) = shards[self.slots.determine_shard(scope.hash as usize)].try_read() else {
             return;

@@ -149,8 +149,8 @@ impl Mint {
     }
 
     /// For a uuid this source made, its place in the sequence of uuids it made (the counter
-    /// plus the seed; consecutive uuids have consecutive places), and 58 random bits of it;
-    /// `None` for any other uuid (a fixture's id written by hand, an id from a state file of
+    /// plus the seed; consecutive uuids have consecutive places) and the 64 random-looking
+    /// bits its last bytes were filled from; `None` for any other uuid (a fixture's id written by hand, an id from a state file of
     /// another run), or with a chance of 2^-48 for one that only looks made here.
     pub fn sequence(self, id: &Uuid) -> Option<(u64, u64)> {
         let b = id.as_bytes();

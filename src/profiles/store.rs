@@ -201,7 +201,7 @@ const _: () = assert!(SHARDS.is_power_of_two());
 impl Hasher for MintHasher {
     fn write(&mut self, bytes: &[u8]) {
         self.fx.write(bytes);
-        // A uuid is hashed as its 16 bytes (after their length, which is not).
+        // A uuid writes its 16 bytes at once; anything else hashes with Fx alone.
         self.placed = <[u8; 16]>::try_from(bytes)
             .ok()
             .and_then(|id| self.mint.sequence(&Uuid::from_bytes(id)))
