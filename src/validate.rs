@@ -189,11 +189,15 @@ impl<'d, 'a> Object<'d, 'a> {
 
     /// The full path of member `name`.
     pub fn path(&self, name: &str) -> String {
+        text_of(&self.member_pieces(name))
+    }
+
+    /// The pieces of member `name`'s path: this object's path and `.` before the name, except
+    /// at the top level.
+    fn member_pieces<'p>(&'p self, name: &'p str) -> [&'p [u8]; 3] {
         let prefix = self.prefix.as_bytes();
-        if prefix.is_empty() {
-            return name.to_owned();
-        }
-        text_of(&[prefix, b".", name.as_bytes()])
+        let dot: &[u8] = if prefix.is_empty() { b"" } else { b"." };
+        [prefix, dot, name.as_bytes()]
     }
 
     /// This object's own path (an array item's: `brand.compliance.destinationCountries[0]`).
@@ -251,7 +255,7 @@ impl<'d, 'a> Object<'d, 'a> {
                 json: v,
                 prefix: match self.prefix.as_bytes() {
                     b"" => Prefix::Static(name),
-                    prefix => Prefix::join(&[prefix, b".", name.as_bytes()]),
+                    _ => Prefix::join(&self.member_pieces(name)),
                 },
             }),
             _ => None,
@@ -293,11 +297,10 @@ impl<'d, 'a> Object<'d, 'a> {
                 break;
             }
         }
-        let prefix = self.prefix.as_bytes();
-        let dot: &[u8] = if prefix.is_empty() { b"" } else { b"." };
+        let [prefix, dot, name] = self.member_pieces(name);
         Object {
             json,
-            prefix: Prefix::join(&[prefix, dot, name.as_bytes(), b"[", &digits[at..], b"]"]),
+            prefix: Prefix::join(&[prefix, dot, name, b"[", &digits[at..], b"]"]),
         }
     }
 
