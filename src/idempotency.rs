@@ -567,12 +567,7 @@ impl InFlight {
             .then(|| {
                 let stored = Stored {
                     status: done.reply.status,
-                    headers: done
-                        .reply
-                        .headers
-                        .iter()
-                        .map(|(name, value)| (name.clone(), value.clone()))
-                        .collect(),
+                    headers: done.reply.headers.as_slice().into(),
                     body: done.reply.body.clone(),
                     request_id: http::HeaderValue::from_str(done.request_id)
                         .unwrap_or_else(|_| http::HeaderValue::from_static("")),
@@ -617,7 +612,7 @@ mod tests {
     fn reply(status: u16) -> Reply {
         Reply {
             status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
             body: Some(Bytes::from_static(b"{}")),
             close: false,
             fault: None,

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderValue;
 use uuid::Uuid;
 
 use crate::auth::{self, Caller, Need};
@@ -152,7 +152,7 @@ async fn respond(
     };
     if let Some(scope) = caller.scope {
         if let Ok(value) = HeaderValue::from_str(&scope.to_string()) {
-            reply.headers.insert(X_PROFILE_ID, value);
+            reply.headers.push((X_PROFILE_ID, value));
         }
     }
     Ok(reply)
@@ -262,12 +262,10 @@ async fn idempotent(
 
 /// A stored answer again: same status and body, the original request id beside the new one.
 fn replay(stored: &Stored) -> Reply {
-    let mut headers = HeaderMap::with_capacity(stored.headers.len() + 2);
-    for (name, value) in stored.headers.iter() {
-        headers.append(name.clone(), value.clone());
-    }
-    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    headers.insert(X_ORIGINAL_REQUEST_ID, stored.request_id.clone());
+    let mut headers = Vec::with_capacity(stored.headers.len() + 2);
+    headers.extend_from_slice(&stored.headers);
+    headers.push((IDEMPOTENT_REPLAYED, HeaderValue::from_static("true")));
+    headers.push((X_ORIGINAL_REQUEST_ID, stored.request_id.clone()));
     Reply {
         status: stored.status,
         headers,
@@ -352,9 +350,11 @@ async fn run(
             (reply, step.store)
         }
     };
-    for (name, value) in &step.headers {
-        reply.headers.insert(name.clone(), value.clone());
-    }
+    reply.headers.extend(
+        step.headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone())),
+    );
     Ran { reply, store }
 }
 

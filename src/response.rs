@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -25,14 +25,24 @@ const DOC_URL_PREFIX: &str = "https://docs.sent.dm/errors/";
 #[derive(Clone, Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    /// Headers beyond the common ones (`allow`, `x-sandbox`, replay headers, ...).
-    pub headers: HeaderMap,
+    /// Headers beyond the common ones (`allow`, `x-sandbox`, replay headers, ...), in the
+    /// order they were set. They are put in the response's map once, when it is finished,
+    /// where a later one replaces an earlier one of the same name and any common one.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     /// `None` for a 204, which carries neither body nor content type.
     pub body: Option<Bytes>,
     /// Close the connection after this answer (a body that was not read, for example).
     pub close: bool,
     /// A scripted transport fault instead of a clean answer.
     pub fault: Option<Fault>,
+}
+
+impl Reply {
+    /// Says that the request was a sandbox one: it was checked, but nothing was kept.
+    pub fn mark_sandbox(&mut self) {
+        self.headers
+            .push((X_SANDBOX, HeaderValue::from_static("true")));
+    }
 }
 
 /// How a scripted answer goes wrong on the wire.
@@ -127,7 +137,7 @@ pub fn raw(status: StatusCode, body: Bytes) -> Reply {
 fn with_body(status: StatusCode, body: Bytes) -> Reply {
     Reply {
         status,
-        headers: HeaderMap::new(),
+        headers: Vec::new(),
         body: Some(body),
         close: false,
         fault: None,
@@ -143,7 +153,7 @@ fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 pub fn no_content() -> Reply {
     Reply {
         status: StatusCode::NO_CONTENT,
-        headers: HeaderMap::new(),
+        headers: Vec::new(),
         body: None,
         close: false,
         fault: None,
@@ -169,7 +179,7 @@ pub fn error(meta: Meta<'_>, err: &ApiError) -> Reply {
     body.push(b'}');
     let mut reply = with_body(err.status(), Bytes::from(body));
     if let ApiError::MethodNotAllowed { allow, .. } = err {
-        reply.headers.insert(ALLOW, HeaderValue::from_static(allow));
+        reply.headers.push((ALLOW, HeaderValue::from_static(allow)));
     }
     reply
 }
@@ -202,8 +212,8 @@ pub fn finish(reply: Reply, request_id: &str, received: Instant) -> http::Respon
     if close {
         out.insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    for (name, value) in headers.iter() {
-        out.insert(name.clone(), value.clone());
+    for (name, value) in headers {
+        out.insert(name, value);
     }
     response
 }

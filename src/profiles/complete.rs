@@ -13,7 +13,7 @@ use crate::callbacks::Callback;
 use crate::error::{messages, ApiError};
 use crate::json::Json;
 use crate::pipeline::Context;
-use crate::response::{self, Reply, X_SANDBOX};
+use crate::response::{self, Reply};
 use crate::validate::{is_http_url, Object, Problems, Read};
 
 use super::model::{Profile, ProfileStatus};
@@ -109,9 +109,7 @@ pub fn execute(
     };
     let mut reply = response::ok(ctx.meta(), &answer);
     if input.sandbox {
-        reply
-            .headers
-            .insert(X_SANDBOX, http::HeaderValue::from_static("true"));
+        reply.mark_sandbox();
         return Ok((reply, None));
     }
     let callback = Callback {

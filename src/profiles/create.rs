@@ -10,7 +10,7 @@ use crate::error::{messages, ApiError};
 use crate::ids::Ids;
 use crate::json::Json;
 use crate::pipeline::Context;
-use crate::response::{self, Reply, X_SANDBOX};
+use crate::response::{self, Reply};
 use crate::validate::{Object, Problems, Read};
 
 use super::fields::{self, BrandInput, DirectWaba, PaymentDetails, NAME_REQUIRED};
@@ -170,9 +170,7 @@ pub fn execute(
     let profile = build(input, org, ids, ctx.now);
     let (mut reply, json) = response::ok_with_data(ctx.meta(), &profile);
     if sandbox {
-        reply
-            .headers
-            .insert(X_SANDBOX, http::HeaderValue::from_static("true"));
+        reply.mark_sandbox();
     } else {
         profiles.insert(StoredProfile::new(&profile, json));
     }

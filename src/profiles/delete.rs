@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::Json;
 use crate::pipeline::Context;
-use crate::response::{self, Reply, X_SANDBOX};
+use crate::response::{self, Reply};
 use crate::validate::{Object, Problems};
 
 use super::store::{ProfileStore, StoredProfile};
@@ -44,9 +44,7 @@ pub fn execute(
     })?;
     let mut reply = response::no_content();
     if input.sandbox {
-        reply
-            .headers
-            .insert(X_SANDBOX, http::HeaderValue::from_static("true"));
+        reply.mark_sandbox();
     }
     Ok(reply)
 }

@@ -15,7 +15,7 @@ use crate::error::{messages, ApiError};
 use crate::ids::Ids;
 use crate::json::Json;
 use crate::pipeline::Context;
-use crate::response::{self, Reply, X_SANDBOX};
+use crate::response::{self, Reply};
 use crate::validate::{Object, Problems, Read};
 
 use super::fields::{self, BrandInput, PaymentDetails, NAME_REQUIRED};
@@ -177,9 +177,7 @@ pub fn execute(
         Ok((keep, reply))
     })?;
     if sandbox {
-        reply
-            .headers
-            .insert(X_SANDBOX, http::HeaderValue::from_static("true"));
+        reply.mark_sandbox();
     }
     Ok(reply)
 }
