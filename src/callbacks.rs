@@ -160,7 +160,7 @@ fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, not
         Entry::set(&mut e.method, "POST");
         Entry::set(&mut e.path, &callback.url);
         e.query = None;
-        Entry::set_bytes(&mut e.headers, br#"{"content-type":"application/json"}"#);
+        Entry::set_bytes(&mut e.headers, b"content-type:application/json\n");
         // Shown lossily when the journal is read, like a request's body.
         Entry::set_bytes(e.body_buffer(), body);
         e.body_bytes = body.len();

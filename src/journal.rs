@@ -78,10 +78,9 @@ pub struct Entry {
     /// The path, or for a callback the URL called.
     pub path: String,
     pub query: Option<String>,
-    /// The request's headers as a JSON object's text, credentials replaced by `[REDACTED]`.
-    /// Kept as bytes, like the body: their text is checked when the journal is read, not
-    /// once more on every request (see [`raw_json_text`]).
-    #[serde(serialize_with = "raw_json_text")]
+    /// The request's headers as [`write_headers`] writes them, credentials replaced by
+    /// `[REDACTED]`; shown as a JSON object.
+    #[serde(serialize_with = "header_lines")]
     pub headers: Vec<u8>,
     /// The body as redacted JSON text.
     #[serde(serialize_with = "raw_json")]
@@ -153,6 +152,10 @@ fn raw_json_text<S: Serializer>(text: &[u8], s: S) -> Result<S::Ok, S::Error> {
         Ok(raw) => raw.serialize(s),
         Err(_) => s.serialize_none(),
     }
+}
+
+fn header_lines<S: Serializer>(lines: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    raw_json_text(&headers_json(lines), s)
 }
 
 fn raw_json<S: Serializer>(body: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
@@ -305,37 +308,51 @@ fn shown(value: &http::HeaderValue, secret: bool) -> &[u8] {
     }
 }
 
-/// Writes request headers as the journal keeps them: a JSON object's text (repeated headers
-/// joined with ", "), credentials redacted. Written out rather than kept as a `HeaderMap`,
-/// whose values would hold on to the connection's whole read buffer for as long as the entry
-/// lives.
+/// Writes request headers as the journal keeps them: a `name:value` line per value, in the
+/// order they came, credentials redacted. Written out rather than kept as a `HeaderMap`, whose
+/// values would hold on to the connection's whole read buffer for as long as the entry lives;
+/// written as lines rather than as JSON, because they are escaped when the journal is read
+/// ([`headers_json`]), not on every request. No line is ambiguous: a name never holds a
+/// colon, and a value never holds a line feed (`HeaderValue` refuses control characters).
 pub fn write_headers(headers: &HeaderMap, out: &mut Vec<u8>) {
     Entry::set_bytes(out, b"");
-    let text = out;
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.push(b':');
+        out.extend_from_slice(shown(value, SECRET_HEADERS.contains(name)));
+        out.push(b'\n');
+    }
+}
+
+/// The header lines [`write_headers`] wrote, as a JSON object's text: a header sent more than
+/// once has its values joined with ", " (they come one after the other).
+fn headers_json(lines: &[u8]) -> Vec<u8> {
+    let mut pairs = lines
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| match line.iter().position(|&b| b == b':') {
+            Some(colon) => (&line[..colon], &line[colon + 1..]),
+            None => (line, &[][..]),
+        })
+        .peekable();
+    let mut text = Vec::with_capacity(lines.len() + 64);
     text.push(b'{');
-    // A name's values come one after the other: only a repeated header looks past one.
-    let mut pairs = headers.iter().peekable();
-    let mut first = true;
     while let Some((name, value)) = pairs.next() {
-        if !first {
+        if text.len() > 1 {
             text.push(b',');
         }
-        first = false;
-        render::string(text, name.as_str());
+        render::bytes(&mut text, name);
         text.push(b':');
-        let secret = SECRET_HEADERS.contains(name);
-        if pairs.peek().is_none_or(|(next, _)| *next != name) {
-            render::bytes(text, shown(value, secret));
-            continue;
-        }
-        let mut joined = shown(value, secret).to_vec();
-        while let Some((_, value)) = pairs.next_if(|(next, _)| *next == name) {
+        let mut joined = Cow::Borrowed(value);
+        while let Some((_, more)) = pairs.next_if(|(next, _)| *next == name) {
+            let joined = joined.to_mut();
             joined.extend_from_slice(b", ");
-            joined.extend_from_slice(shown(value, secret));
+            joined.extend_from_slice(more);
         }
-        render::bytes(text, &joined);
+        render::bytes(&mut text, &joined);
     }
     text.push(b'}');
+    text
 }
 
 /// A parsed body as JSON text with every secret value replaced by `[REDACTED]`.
@@ -491,14 +508,15 @@ mod tests {
         headers.append("accept", "application/json".parse().unwrap());
         headers.append("x-api-key", "sk_live_two".parse().unwrap());
         headers.insert("x-trace", "a\"b".parse().unwrap());
+        headers.insert("host", "127.0.0.1:4010".parse().unwrap());
         let mut out = b"left over from a recycled entry".to_vec();
         write_headers(&headers, &mut out);
         assert_eq!(
-            String::from_utf8(out.clone()).unwrap(),
-            r#"{"content-type":"application/json","accept":"text/plain, application/json","x-api-key":"[REDACTED], [REDACTED]","x-trace":"a\"b"}"#
+            String::from_utf8(headers_json(&out)).unwrap(),
+            r#"{"content-type":"application/json","accept":"text/plain, application/json","x-api-key":"[REDACTED], [REDACTED]","x-trace":"a\"b","host":"127.0.0.1:4010"}"#
         );
         write_headers(&HeaderMap::new(), &mut out);
-        assert_eq!(out, b"{}");
+        assert_eq!(headers_json(&out), b"{}");
     }
 
     #[test]
@@ -562,7 +580,7 @@ mod tests {
         move |e| {
             *e = Entry {
                 seq,
-                headers: b"{}".to_vec(),
+                headers: Vec::new(),
                 status: Some(200),
                 ..Entry::default()
             }
