@@ -613,6 +613,7 @@ mod tests {
         Reply {
             status: StatusCode::from_u16(status).unwrap(),
             headers: Vec::new(),
+            replay_of: None,
             body: Some(Bytes::from_static(b"{}")),
             close: false,
             fault: None,

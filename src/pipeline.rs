@@ -26,9 +26,7 @@ use crate::journal::{self, Entry, Kind, Redaction};
 use crate::json::Json;
 use crate::profiles::{complete, create, delete, list, retrieve, update};
 use crate::request::Request;
-use crate::response::{
-    self, Fault, Meta, Reply, IDEMPOTENT_REPLAYED, X_ORIGINAL_REQUEST_ID, X_PROFILE_ID,
-};
+use crate::response::{self, Fault, Meta, Reply, X_PROFILE_ID};
 use crate::route::{self, BodyUse, Route};
 use crate::scenarios::{self, Action};
 use crate::state::App;
@@ -262,13 +260,10 @@ async fn idempotent(
 
 /// A stored answer again: same status and body, the original request id beside the new one.
 fn replay(stored: &Stored) -> Reply {
-    let mut headers = Vec::with_capacity(stored.headers.len() + 2);
-    headers.extend_from_slice(&stored.headers);
-    headers.push((IDEMPOTENT_REPLAYED, HeaderValue::from_static("true")));
-    headers.push((X_ORIGINAL_REQUEST_ID, stored.request_id.clone()));
     Reply {
         status: stored.status,
-        headers,
+        headers: stored.headers.to_vec(),
+        replay_of: Some(stored.request_id.clone()),
         body: stored.body.clone(),
         close: false,
         fault: None,
