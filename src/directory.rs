@@ -2,13 +2,18 @@
 //!
 //! Filled from the fixtures at start. Reads are on every request and writes are rare (minting
 //! an organization at run time), so both maps are DashMaps: lookups from the two cores do not
-//! contend, and no guard is ever held beyond the lookup that took it.
+//! contend, and no guard is ever held beyond the lookup that took it. Both hash with
+//! [`Fx`]: only the fixtures and the control API put entries in them, and a key a client
+//! presents is only looked up, so it cannot make entries collide.
 
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::hash::Fx;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Organization {
@@ -79,8 +84,8 @@ pub struct ApiKey {
 /// Organizations and keys. Lookups clone an `Arc` and release the shard at once.
 #[derive(Debug, Default)]
 pub struct Directory {
-    organizations: DashMap<Uuid, Arc<Organization>>,
-    keys: DashMap<String, Arc<ApiKey>>,
+    organizations: DashMap<Uuid, Arc<Organization>, BuildHasherDefault<Fx>>,
+    keys: DashMap<String, Arc<ApiKey>, BuildHasherDefault<Fx>>,
     /// The organization whose admin an unknown key acts as under `--any-api-key`.
     default_organization: Option<Uuid>,
 }

@@ -1,6 +1,7 @@
 //! A fast, non-cryptographic hasher for what no client can aim at: the idempotency
-//! fingerprints (a client crafting a collision only hurts itself) and the profile map, whose
-//! keys are ids the process made. Maps keyed by what clients choose use a keyed SipHash.
+//! fingerprints (a client crafting a collision only hurts itself), the profile map, whose
+//! keys are ids the process made, and the directory, whose entries the fixtures and the
+//! control API make. Maps keyed by what clients choose use a keyed SipHash.
 
 use std::hash::Hasher;
 
