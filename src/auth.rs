@@ -54,15 +54,18 @@ impl Caller {
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 pub const PROFILE_ID_HEADER: HeaderName = HeaderName::from_static("x-profile-id");
 
+/// Who `req` is, from the `x-api-key` it presented (`req.header(&API_KEY_HEADER)`, which the
+/// caller has read already) and its `x-profile-id`, and whether they may do what it needs.
 pub fn authenticate(
     directory: &Directory,
     profiles: &ProfileStore,
     any_api_key: bool,
+    presented: Option<Result<&str, ()>>,
     req: &Request,
     need: Need,
 ) -> Result<Caller, ApiError> {
     // 1. A key must be there.
-    let presented = match req.header(&API_KEY_HEADER) {
+    let presented = match presented {
         None => return Err(ApiError::NotAuthenticated),
         Some(Ok(key)) if key.trim().is_empty() => return Err(ApiError::NotAuthenticated),
         Some(key) => key,

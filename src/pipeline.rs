@@ -62,9 +62,12 @@ pub struct Answer {
 
 /// What the journal learns about a request on its way through.
 #[derive(Default)]
-struct Trace {
+struct Trace<'r> {
     /// Control API requests are not journaled: the journal is what clients sent the API.
     control: bool,
+    /// The `x-api-key` header, read once: authentication checks it, and the journal keeps a
+    /// keyed hash of it.
+    api_key: Option<Result<&'r str, ()>>,
     organization_id: Option<Uuid>,
     idempotency_key: Option<IdempotencyKey>,
     scenario: Option<Arc<str>>,
@@ -77,10 +80,19 @@ struct Trace {
     body: Option<String>,
 }
 
+impl<'r> Trace<'r> {
+    fn of(req: &'r Request) -> Trace<'r> {
+        Trace {
+            api_key: req.header(&auth::API_KEY_HEADER),
+            ..Trace::default()
+        }
+    }
+}
+
 /// Answers one buffered request.
 pub async fn handle(app: &App, req: &Request) -> Answer {
     let ctx = Context::new(app);
-    let mut trace = Trace::default();
+    let mut trace = Trace::of(req);
     let reply = respond(app, &ctx, req, &mut trace)
         .await
         .unwrap_or_else(|err| response::error(ctx.meta(), &err));
@@ -93,10 +105,10 @@ pub fn reject(app: &App, err: &ApiError, req: &Request) -> Answer {
     let ctx = Context::new(app);
     let mut reply = response::error(ctx.meta(), err);
     reply.close = true;
-    finish(app, &ctx, req, Trace::default(), reply)
+    finish(app, &ctx, req, Trace::of(req), reply)
 }
 
-fn finish(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: Reply) -> Answer {
+fn finish(app: &App, ctx: &Context, req: &Request, trace: Trace<'_>, reply: Reply) -> Answer {
     let fault = reply.fault;
     if !trace.control && app.journal.is_enabled() {
         record(app, ctx, req, trace, &reply);
@@ -111,7 +123,7 @@ async fn respond(
     app: &App,
     ctx: &Context,
     req: &Request,
-    trace: &mut Trace,
+    trace: &mut Trace<'_>,
 ) -> Result<Reply, ApiError> {
     // The control API's paths, known or not, are not part of what clients sent the API.
     trace.control = route::is_control(&req.path);
@@ -131,6 +143,7 @@ async fn respond(
         &app.directory,
         &app.profiles,
         app.config.any_api_key,
+        trace.api_key,
         req,
         need,
     )?;
@@ -161,7 +174,7 @@ fn parse_body<'r>(
     app: &App,
     route: &Route,
     req: &'r Request,
-    trace: &mut Trace,
+    trace: &mut Trace<'_>,
 ) -> Option<Result<Json<'r>, ApiError>> {
     let body = match route.body() {
         BodyUse::Required => Some(body::object(req)),
@@ -188,7 +201,7 @@ async fn idempotent(
     route: &Route,
     req: &Request,
     key: IdempotencyKey,
-    trace: &mut Trace,
+    trace: &mut Trace<'_>,
 ) -> Result<Reply, ApiError> {
     let scope = app.idempotency.scope(caller.organization.id, key);
     // The key's place in the store comes from memory while the body is fingerprinted.
@@ -284,7 +297,7 @@ async fn run(
     route: &Route,
     req: &Request,
     body: Option<Result<Json<'_>, ApiError>>,
-    trace: &mut Trace,
+    trace: &mut Trace<'_>,
 ) -> Ran {
     let answer = |err: ApiError| Ran {
         reply: response::error(ctx.meta(), &err),
@@ -412,7 +425,7 @@ fn endpoint(
 }
 
 /// One journal entry for a request that reached the API (or failed on the way).
-fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) {
+fn record(app: &App, ctx: &Context, req: &Request, trace: Trace<'_>, reply: &Reply) {
     let (status, note) = match reply.fault {
         Some(Fault::Close) => (None, Some("connection closed without an answer".to_owned())),
         Some(Fault::Truncate) => (
@@ -421,8 +434,8 @@ fn record(app: &App, ctx: &Context, req: &Request, trace: Trace, reply: &Reply) 
         ),
         None => (Some(reply.status.as_u16()), None),
     };
-    let api_key_hash = req
-        .header(&auth::API_KEY_HEADER)
+    let api_key_hash = trace
+        .api_key
         .and_then(Result::ok)
         .map(|key| app.journal.hash_key(key));
     app.journal.record(|e| {

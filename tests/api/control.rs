@@ -368,6 +368,26 @@ async fn the_journal_filters_by_path_idempotency_key_organization_and_limit() {
 }
 
 #[tokio::test]
+async fn requests_refused_before_authentication_are_found_by_their_api_key_too() {
+    let app = spawn_app_with(Config {
+        max_body: 1024,
+        ..Default::default()
+    })
+    .await;
+    let nowhere = app.post("/v3/nowhere").key("sk_test_lost").send().await;
+    let too_big = app
+        .create("sk_test_heavy", &json!({"name": "x".repeat(2000)}))
+        .await;
+    assert_eq!((nowhere.status, too_big.status), (404, 413));
+
+    let id = |reply: &Reply| reply.header("x-request-id").unwrap_or_default().to_owned();
+    let lost = journal(&app, "?api_key=sk_test_lost").await;
+    let heavy = journal(&app, "?api_key=sk_test_heavy").await;
+    assert_eq!(request_ids(&lost), [id(&nowhere)]);
+    assert_eq!(request_ids(&heavy), [id(&too_big)]);
+}
+
+#[tokio::test]
 async fn the_journal_filters_by_api_key_without_ever_showing_the_key() {
     let app = spawn_app().await;
     let acme = app.create(ADMIN, &minimal_body()).await;
