@@ -110,17 +110,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    // No route has more than four segments: a fifth only says "none of them", so the
-    // segments fit in an array instead of a vector allocated per request.
-    let mut segments = [""; 5];
-    let mut count = 0;
-    for segment in trimmed.strip_prefix('/').unwrap_or(trimmed).split('/') {
-        if count == segments.len() {
-            break;
-        }
-        segments[count] = segment;
-        count += 1;
-    }
+    let (segments, count) = segments(trimmed.strip_prefix('/').unwrap_or(trimmed));
     let is = |segment: &str, name: &str| segment.eq_ignore_ascii_case(name);
     let m = method;
     let one = |wanted: Method, route: Route| (*m == wanted).then_some(route);
@@ -205,10 +195,35 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     })
 }
 
+/// The first five of `path`'s segments, as `path.split('/')` gives them, and how many there
+/// are of those five. No route has more than four segments: a fifth only says "none of
+/// them", so the segments fit in an array instead of a vector allocated per request. Split
+/// by hand: a path is short, and the searcher `split` sets up costs more than the bytes it
+/// looks at.
+fn segments(path: &str) -> ([&str; 5], usize) {
+    let mut segments = [""; 5];
+    let mut count = 0;
+    let mut rest = path;
+    while count < segments.len() {
+        let end = rest.bytes().position(|b| b == b'/');
+        segments[count] = &rest[..end.unwrap_or(rest.len())];
+        count += 1;
+        match end {
+            Some(end) => rest = &rest[end + 1..],
+            None => break,
+        }
+    }
+    (segments, count)
+}
+
 /// Whether a path is under `/_mock/`, the control API's prefix.
 pub fn is_control(path: &str) -> bool {
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    first.eq_ignore_ascii_case("_mock")
+    // The first segment, compared in place: on every request, a split would set up a
+    // searcher longer than the path.
+    let first = path.trim_start_matches('/').as_bytes();
+    first.len() >= 5
+        && first[..5].eq_ignore_ascii_case(b"_mock")
+        && matches!(first.get(5), None | Some(b'/'))
 }
 
 fn not_found(method: &Method, path: &str) -> ApiError {
@@ -261,6 +276,48 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn paths_split_into_the_segments_split_gives() {
+        for path in [
+            "",
+            "v3",
+            "v3/profiles",
+            "v3//profiles",
+            "v3/profiles/",
+            "/",
+            "//",
+            "a/b/c/d/e/f/g",
+        ] {
+            let (found, count) = segments(path);
+            let expected: Vec<&str> = path.split('/').take(5).collect();
+            assert_eq!(&found[..count], expected.as_slice(), "{path}");
+        }
+    }
+
+    #[test]
+    fn control_paths_are_told_by_their_first_segment_in_any_case() {
+        for path in [
+            "/_mock",
+            "/_mock/",
+            "/_MOCK/health",
+            "//_mock/requests",
+            "/_Mock/x/y",
+        ] {
+            assert!(is_control(path), "{path}");
+        }
+        for path in [
+            "/",
+            "",
+            "/_moc",
+            "/_mockery",
+            "/_mocks/health",
+            "/v3/_mock",
+            "/x_mock",
+        ] {
+            assert!(!is_control(path), "{path}");
+        }
     }
 
     #[test]
