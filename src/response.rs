@@ -26,7 +26,7 @@ const DOC_URL_PREFIX: &str = "https://docs.sent.dm/errors/";
 #[derive(Clone, Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    /// Headers beyond the common ones (`allow`, `x-sandbox`, replay headers, ...), in the
+    /// Headers beyond the common ones (`allow`, `x-sandbox`, a scenario's, ...), in the
     /// order they were set. They are put in the response's map once, when it is finished,
     /// where a later one replaces an earlier one of the same name and any common one.
     pub headers: Vec<(HeaderName, HeaderValue)>,
@@ -233,8 +233,8 @@ fn template(has_body: bool, replay: bool) -> HeaderMap {
 }
 
 /// The common headers of one response: a copy of a map built once, with this response's
-/// values written in place by position. Building the map afresh hashed every name again and
-/// grew its table, about twice the work of the copy.
+/// values written in place by position. Building the map afresh hashed every name again and,
+/// for a replay, grew its table.
 fn common_headers(
     has_body: bool,
     request_id: &str,
