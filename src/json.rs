@@ -588,6 +588,21 @@ pub(crate) fn plain_run(bytes: &[u8], from: usize) -> usize {
     at
 }
 
+/// Whether every byte of `bytes` stands for itself in a JSON string (no [`plain_run`] stop):
+/// the whole text is looked at eight bytes at a time, its end in one last word that overlaps
+/// the one before, where `plain_run` would go on byte by byte.
+pub(crate) fn is_plain(bytes: &[u8]) -> bool {
+    let Some(last) = bytes.last_chunk::<8>() else {
+        return !bytes.iter().any(|&b| is_string_stop(b));
+    };
+    let stops = |word: &[u8; 8]| StringStops::of(u64::from_le_bytes(*word)).any();
+    !bytes
+        .chunks_exact(8)
+        .filter_map(|chunk| chunk.first_chunk::<8>())
+        .chain(std::iter::once(last))
+        .any(stops)
+}
+
 fn is_string_stop(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }

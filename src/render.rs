@@ -28,6 +28,12 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
 pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    // Nearly every value needs no escape: it is copied whole.
+    if crate::json::is_plain(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut from = 0;
     loop {
         let stop = crate::json::plain_run(bytes, from);
@@ -138,6 +144,17 @@ macro_rules! write_object {
 mod tests {
     use super::*;
 
+    /// `string` writes `text` as serde_json does.
+    fn assert_escapes_as_serde_json_does(text: &str) {
+        let mut out = Vec::new();
+        string(&mut out, text);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(text).unwrap(),
+            "{text:?}"
+        );
+    }
+
     #[test]
     fn strings_escape_as_serde_json_does() {
         let samples = [
@@ -148,12 +165,28 @@ mod tests {
             "unicode é 漢字 😀 \u{2028}",
         ];
         for text in samples {
-            let mut out = Vec::new();
-            string(&mut out, text);
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                serde_json::to_string(text).unwrap()
-            );
+            assert_escapes_as_serde_json_does(text);
+        }
+    }
+
+    #[test]
+    fn texts_of_every_short_length_escape_as_serde_json_does_at_any_position() {
+        // Plain texts are copied whole after a word test that ends on an overlapping word, or
+        // byte by byte under eight bytes: a byte to escape at any place of any length from 0
+        // to 24, the last byte included, must still be found.
+        for len in 0..=24 {
+            let plain: String = "abcdefghijklmnopqrstuvwx".chars().take(len).collect();
+            let mut texts = vec![plain.clone()];
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1f}', '\u{0}'] {
+                    let mut text = plain.clone();
+                    text.replace_range(at..=at, &special.to_string());
+                    texts.push(text);
+                }
+            }
+            for text in texts {
+                assert_escapes_as_serde_json_does(&text);
+            }
         }
     }
 
@@ -167,13 +200,7 @@ mod tests {
                 let mut text: String = "abcdefghijklmnopqrst".chars().take(at).collect();
                 text.push(special);
                 text.push_str("uvwxyz0123456789");
-                let mut out = Vec::new();
-                string(&mut out, &text);
-                assert_eq!(
-                    String::from_utf8(out).unwrap(),
-                    serde_json::to_string(&text).unwrap(),
-                    "{special:?} at {at}"
-                );
+                assert_escapes_as_serde_json_does(&text);
             }
         }
     }
