@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::clock::Timestamp;
-use crate::journal::{Entry, Kind};
+use crate::journal::{self, Entry, Kind};
 use crate::profiles::model::ProfileStatus;
 use crate::state::App;
 
@@ -152,6 +152,11 @@ async fn attempt_once(sender: &Sender, url: &str, body: Bytes) -> Result<u16, St
 }
 
 fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, note: String) {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     app.journal.record(|e| {
         e.seq = app.journal.next_seq();
         e.kind = Kind::Callback;
@@ -160,7 +165,7 @@ fn record(app: &App, callback: &Callback, body: &Bytes, status: Option<u16>, not
         Entry::set(&mut e.method, "POST");
         Entry::set(&mut e.path, &callback.url);
         e.query = None;
-        Entry::set_bytes(&mut e.headers, b"content-type:application/json\n");
+        journal::write_headers(&headers, &mut e.headers);
         // Shown lossily when the journal is read, like a request's body.
         Entry::set_bytes(e.body_buffer(), body);
         e.body_bytes = body.len();

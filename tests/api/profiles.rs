@@ -445,6 +445,12 @@ async fn a_failing_receiver_is_retried_and_every_attempt_is_journaled() {
     assert!(attempts
         .iter()
         .all(|a| a["request_id"] == reply.header("x-request-id").unwrap()));
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["headers"] == json!({"content-type": "application/json"})),
+        "{attempts:#?}"
+    );
 }
 
 #[tokio::test]
