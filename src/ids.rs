@@ -150,8 +150,9 @@ impl Mint {
 
     /// For a uuid this source made, its place in the sequence of uuids it made (the counter
     /// plus the seed; consecutive uuids have consecutive places) and the 64 random-looking
-    /// bits its last bytes were filled from; `None` for any other uuid (a fixture's id written by hand, an id from a state file of
-    /// another run), or with a chance of 2^-48 for one that only looks made here.
+    /// bits its last bytes were filled from; `None` for any other uuid (a fixture's id written
+    /// by hand, an id from a state file of another run), or with a chance of 2^-48 for one
+    /// that only looks made here.
     pub fn sequence(self, id: &Uuid) -> Option<(u64, u64)> {
         let b = id.as_bytes();
         let unique = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[7], b[9]]);
