@@ -33,11 +33,17 @@ impl Request {
     }
 
     /// A header's value; `Some(Err(()))` when it is present but not visible ASCII, which the
-    /// callers treat as an invalid value rather than an absent one.
+    /// callers treat as an invalid value rather than an absent one. Of a header sent more
+    /// than once, the first value, as `HeaderMap::get` gives it.
+    ///
+    /// Found by walking the headers rather than by `HeaderMap::get`: a request has a handful
+    /// of headers (hyper takes at most 100), and comparing each name costs less than hashing
+    /// the one asked for, which a pipeline does four or five times per request.
     pub fn header(&self, name: &HeaderName) -> Option<Result<&str, ()>> {
         self.headers
-            .get(name)
-            .map(|value| value.to_str().map_err(|_| ()))
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.to_str().map_err(|_| ()))
     }
 
     /// The query's pairs, percent-decoded (`+` is a space).
@@ -87,6 +93,34 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `HeaderMap::get` gives: the first of repeated values, an error for a value that is
+    /// not visible ASCII, nothing for an absent header.
+    #[test]
+    fn a_header_reads_as_its_first_value() {
+        let idempotency = HeaderName::from_static("idempotency-key");
+        let mut headers = HeaderMap::new();
+        headers.insert("host", http::HeaderValue::from_static("localhost"));
+        headers.append(&idempotency, http::HeaderValue::from_static("first"));
+        headers.insert(
+            "x-api-key",
+            http::HeaderValue::from_bytes(b"k\xe9y").unwrap(),
+        );
+        headers.append(&idempotency, http::HeaderValue::from_static("second"));
+        let req = Request::new(Method::POST, "/v3/profiles", headers, Bytes::new());
+        assert_eq!(req.header(&idempotency), Some(Ok("first")));
+        assert_eq!(
+            req.header(&HeaderName::from_static("x-api-key")),
+            Some(Err(()))
+        );
+        assert_eq!(req.header(&http::header::CONTENT_TYPE), None);
+        assert_eq!(
+            req.header(&http::header::HOST),
+            req.headers
+                .get(http::header::HOST)
+                .map(|v| v.to_str().map_err(|_| ()))
+        );
+    }
 
     #[test]
     fn query_pairs_are_percent_decoded() {
