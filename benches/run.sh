@@ -6,7 +6,10 @@
 # wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row: requests/s,
 # p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
 # measured run divided by its requests), minor page faults per request, peak RSS; then
-# start-up time to the first 200 and idle RSS. Every figure but the faults is also given as
+# start-up time to the first 200, idle RSS, and what a first touch of a new page costs on
+# this machine before and after the runs (page-cost.py), by which the creates' faults can be
+# read: on a VM that hands freed memory back to its host it moves a lot. Every figure but the faults
+# and the page's cost is also given as
 # a ratio to the floor's: the floor runs before and after the mock's targets (the machine
 # drifts within a run), and its figures are the mean of the two. The fresh-key rows run
 # post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the measured
@@ -87,6 +90,8 @@ measure() {
 
 mock_args=(--port "$port")
 export RUST_LOG=warn # one log line per request would measure the terminal, not the mock
+echo "== what a page of new memory costs at its first touch, on CPU 0 (see page-cost.py)"
+taskset -c 0 "$here/page-cost.py" | tee -a "$results"
 echo "== load: wrk, $DURATION after a $WARMUP warm-up; server on CPU 0, wrk on CPU 1"
 for conns in $CONNECTIONS; do
   measure floor "$conns" "$bench/post.lua" /v3/profiles "" "$floor" "$port" "$bench/data/create-response.json"
@@ -110,12 +115,14 @@ start_server "$floor" "$port" "$bench/data/create-response.json"; sleep 0.3
 echo "idle floor rss_kib=$(rss_kib "$server_pid")" | tee -a "$results"; stop_server
 start_server "$mock" "${mock_args[@]}"; sleep 0.3
 echo "idle mock rss_kib=$(rss_kib "$server_pid")" | tee -a "$results"; stop_server
+echo "== what a page of new memory costs at its first touch, on CPU 0 (see page-cost.py)"
+taskset -c 0 "$here/page-cost.py" | tee -a "$results"
 
 python3 - "$results" "$(getconf CLK_TCK)" "$DURATION" <<'EOF'
 import re, sys
 path, tck, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 seconds = float(re.sub(r"[^0-9.]", "", duration)) * (60 if duration.endswith("m") else 1)
-rows, startup, idle = [], {}, {}
+rows, startup, idle, page_us = [], {}, {}, []
 for line in open(path):
     fields = dict(re.findall(r"(\w+)=([0-9.]+)", line))
     words = line.split()
@@ -133,6 +140,8 @@ for line in open(path):
         startup[words[0]] = float(fields["median_ms"])
     elif words[0] == "idle":
         idle[words[1]] = float(fields["rss_kib"]) / 1024
+    elif words[0] == "page_cost":
+        page_us.append(float(fields["first_touch_us"]))
 print()
 print(f"{'target':<18}{'conns':>6}{'req/s':>10}{'x':>6}{'p50 us':>9}{'x':>6}{'p99 us':>9}{'x':>6}"
       f"{'CPU us/req':>12}{'x':>6}{'faults/req':>12}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}")
@@ -162,4 +171,14 @@ if startup:
 if idle:
     print(f"idle RSS: floor {idle['floor']:.1f} MiB, sent-mock {idle['mock']:.1f} MiB "
           f"(x{idle['mock'] / idle['floor']:.2f})")
+if page_us:
+    # The creates keep what they answered, so they touch new pages; the floor touches none.
+    print("a page of new memory at its first touch: "
+          + " then ".join(f"{us:.2f} us" for us in page_us) + " (before and after the runs)")
+    for row in rows:
+        if row["name"] == "create+fresh-key" and row["conns"] == max(r["conns"] for r in rows):
+            low, high = min(page_us), max(page_us)
+            print(f"  at that cost the fresh-key creates' {row['faults']:.2f} faults per request "
+                  f"take ~{row['faults'] * low:.1f}-{row['faults'] * high:.1f} of their "
+                  f"{row['cpu']:.1f} CPU us")
 EOF

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""What a page of new memory costs on this machine, at its first touch.
+
+Every create keeps about 2.9 KB (its answer, which replays and reads send again, and its
+records), so a create flood touches new pages all the time, and the floor, which keeps
+nothing, touches none. On a virtual machine whose guest hands freed memory back to the host
+(virtio-balloon free page reporting), a first touch waits for the host as well: the cost of
+a page then moves with the host's state, by several times within one day. run.sh prints this
+figure after its runs so that the fresh-key rows can be read with it.
+
+Maps SIZE_MIB (default 256) of private anonymous memory, writes one byte per 4 KiB page, then
+does it again: the first pass pays the faults, the second only the loop, so their difference
+over the pages is one fault's cost. Run it pinned where the server ran (run.sh: CPU 0).
+"""
+import mmap
+import os
+import sys
+import time
+
+PAGE = 4096
+size = int(os.environ.get("SIZE_MIB", "256")) << 20
+memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+
+
+def touch(value):
+    start = time.perf_counter()
+    for offset in range(0, size, PAGE):
+        memory[offset] = value
+    return time.perf_counter() - start
+
+
+first = touch(1)
+again = touch(2)
+pages = size // PAGE
+print(f"page_cost first_touch_us={(first - again) / pages * 1e6:.2f} "
+      f"loop_us={again / pages * 1e6:.2f} pages={pages}")
+sys.stdout.flush()
