@@ -6,7 +6,7 @@ records), so a create flood touches new pages all the time, and the floor, which
 nothing, touches none. On a virtual machine whose guest hands freed memory back to the host
 (virtio-balloon free page reporting), a first touch waits for the host as well: the cost of
 a page then moves with the host's state, by several times within one day. run.sh prints this
-figure after its runs so that the fresh-key rows can be read with it.
+figure before and after its runs so that the create rows can be read with it.
 
 Maps SIZE_MIB (default 256) of private anonymous memory, writes one byte per 4 KiB page, then
 does it again: the first pass pays the faults, the second only the loop, so their difference

@@ -8,10 +8,10 @@
 # measured run divided by its requests), minor page faults per request, peak RSS; then
 # start-up time to the first 200, idle RSS, and what a first touch of a new page costs on
 # this machine before and after the runs (page-cost.py), by which the creates' faults can be
-# read: on a VM that hands freed memory back to its host it moves a lot. Every figure but the faults
-# and the page's cost is also given as
-# a ratio to the floor's: the floor runs before and after the mock's targets (the machine
-# drifts within a run), and its figures are the mean of the two. The fresh-key rows run
+# read: on a VM that hands freed memory back to its host it moves a lot. Every figure but
+# the faults and the page's cost is also given as a ratio to the floor's: the floor runs
+# before and after the mock's targets (the machine drifts within a run), and its figures
+# are the mean of the two. The fresh-key rows run
 # post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the measured
 # run repeated the warm-up's keys, and its first seconds measured replays).
 #
@@ -48,6 +48,11 @@ print((data.get("idempotency") or {}).get("records", 0))
 PY
 }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# What a first touch of a new page costs, where the servers run (it moves with the host).
+page_cost() {
+  echo "== what a page of new memory costs at its first touch, on CPU 0 (see page-cost.py)"
+  taskset -c 0 "$here/page-cost.py" | tee -a "$results"
+}
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 start_server() { # command...
@@ -90,8 +95,7 @@ measure() {
 
 mock_args=(--port "$port")
 export RUST_LOG=warn # one log line per request would measure the terminal, not the mock
-echo "== what a page of new memory costs at its first touch, on CPU 0 (see page-cost.py)"
-taskset -c 0 "$here/page-cost.py" | tee -a "$results"
+page_cost
 echo "== load: wrk, $DURATION after a $WARMUP warm-up; server on CPU 0, wrk on CPU 1"
 for conns in $CONNECTIONS; do
   measure floor "$conns" "$bench/post.lua" /v3/profiles "" "$floor" "$port" "$bench/data/create-response.json"
@@ -115,8 +119,7 @@ start_server "$floor" "$port" "$bench/data/create-response.json"; sleep 0.3
 echo "idle floor rss_kib=$(rss_kib "$server_pid")" | tee -a "$results"; stop_server
 start_server "$mock" "${mock_args[@]}"; sleep 0.3
 echo "idle mock rss_kib=$(rss_kib "$server_pid")" | tee -a "$results"; stop_server
-echo "== what a page of new memory costs at its first touch, on CPU 0 (see page-cost.py)"
-taskset -c 0 "$here/page-cost.py" | tee -a "$results"
+page_cost
 
 python3 - "$results" "$(getconf CLK_TCK)" "$DURATION" <<'EOF'
 import re, sys
