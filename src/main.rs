@@ -34,6 +34,10 @@ async fn serve() -> ExitCode {
         Ok(config) => config,
         Err(problem) => return fail(&problem),
     };
+    let shutdown = match shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(err) => return fail(&format!("cannot handle signals: {err}")),
+    };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(err) => return fail(&format!("cannot listen on {addr}: {err}")),
@@ -44,7 +48,7 @@ async fn serve() -> ExitCode {
     };
     let bound = server.local_addr().unwrap_or(addr);
     print!("{}", banner::banner(server.app(), bound));
-    server.run(shutdown_signal()).await;
+    server.run(shutdown).await;
     ExitCode::SUCCESS
 }
 
@@ -53,24 +57,25 @@ fn fail(problem: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Ctrl-C or SIGTERM, whichever comes first.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM, whichever comes first. Both handlers are installed here, before the
+/// banner tells anyone the server is up: a signal sent as soon as the banner is read must
+/// find them. (Installed at the future's first poll, they missed a SIGTERM that came before
+/// it, whose default action killed the process instead of ending it gracefully.)
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        })
     }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -81,26 +81,34 @@ async fn confined_to_one_cpu_the_server_runs_on_one_thread() {
 
 #[tokio::test]
 async fn sigterm_finishes_and_exits_with_status_zero() {
-    let mut binary = Binary::start(&[]);
-    let app = binary.app();
-    assert_eq!(app.create(ADMIN, &minimal_body()).await.status, 200);
+    let mut served = Binary::start(&[]);
+    assert_eq!(
+        served.app().create(ADMIN, &minimal_body()).await.status,
+        200
+    );
+    // Sent the moment the banner is read, before any request: the banner promises the
+    // handler is already there.
+    let mut fresh = Binary::start(&[]);
 
+    for (binary, when) in [(&mut fresh, "at once"), (&mut served, "after a create")] {
+        let status = terminate(binary).await;
+        assert!(status.success(), "SIGTERM {when}: {status:?}");
+    }
+}
+
+async fn terminate(binary: &mut Binary) -> std::process::ExitStatus {
     let killed = Command::new("kill")
         .args(["-TERM", &binary.child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let mut status = None;
     for _ in 0..100 {
-        if let Some(s) = binary.child.try_wait().unwrap() {
-            status = Some(s);
-            break;
+        if let Some(status) = binary.child.try_wait().unwrap() {
+            return status;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-
-    let status = status.expect("the server exits after SIGTERM");
-    assert!(status.success(), "{status:?}");
+    panic!("the server did not exit within 5 s of SIGTERM");
 }
 
 #[tokio::test]
