@@ -328,7 +328,7 @@ async fn a_second_request_with_the_key_waits_for_the_running_one_and_replays_it(
     };
 
     let first = tokio::spawn(send(Arc::clone(&app)));
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    until_running(&app, 1).await;
     let second = send(Arc::clone(&app)).await;
     let first = first.await.unwrap();
 
@@ -371,7 +371,7 @@ async fn a_request_still_running_past_the_wait_answers_409() {
     };
 
     let first = tokio::spawn(send(Arc::clone(&app)));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_running(&app, 1).await;
     let second = send(Arc::clone(&app)).await;
     let first = first.await.unwrap();
 

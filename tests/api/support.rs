@@ -355,6 +355,20 @@ impl Binary {
     pub fn logs(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
+
+    /// The log once it shows `line_of` (a request id, say), or after 5 s as it stands: a
+    /// reader thread copies the server's stderr, and on a busy machine a fixed pause can
+    /// end before the line it waits for has come through.
+    pub async fn logs_once_they_show(&self, line_of: &str) -> String {
+        for _ in 0..100 {
+            let logs = self.logs();
+            if logs.contains(line_of) {
+                return logs;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.logs()
+    }
 }
 
 impl Drop for Binary {
@@ -483,6 +497,18 @@ pub async fn snapshot(app: &TestApp) -> Snapshot {
         running: n(&data["idempotency"]["running"]),
         in_flight: n(&data["requests_in_flight"]) - 1,
     }
+}
+
+/// Waits (up to 5 s) until `count` idempotent requests are running: a test that sends a
+/// second request while the first runs must not guess how long the first takes to arrive.
+pub async fn until_running(app: &TestApp, count: u64) {
+    for _ in 0..100 {
+        if snapshot(app).await.running >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{count} idempotent requests never ran at once");
 }
 
 /// The invariant of ROBUSTNESS.md after a row: a normal create still answers; exactly
