@@ -5,15 +5,16 @@
 # For each target and each connection count a fresh server starts pinned to CPU 0 (taskset),
 # wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row: requests/s,
 # p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
-# measured run divided by its requests), minor page faults per request, peak RSS; then
-# start-up time to the first 200, idle RSS, and what a first touch of a new page costs on
-# this machine before and after the runs (page-cost.py), by which the creates' faults can be
-# read: on a VM that hands freed memory back to its host it moves a lot. Every figure but
-# the faults and the page's cost is also given as a ratio to the floor's: the floor runs
-# before and after the mock's targets (the machine drifts within a run), and its figures
-# are the mean of the two. The fresh-key rows run
-# post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the measured
-# run repeated the warm-up's keys, and its first seconds measured replays).
+# measured run divided by its requests), minor page faults per request, peak RSS, and how
+# busy CPU 1 was (near 100 %, wrk itself may have limited the row, and its latencies leave
+# out the time a request waited in wrk). Then start-up time to the first 200, idle RSS, and what a first
+# touch of a new page costs on this machine before and after the runs (page-cost.py), by
+# which the creates' faults can be read: on a VM that hands freed memory back to its host
+# it moves a lot. Every figure but the faults, the page's cost and CPU 1's share is also
+# given as a ratio to the floor's: the floor runs before and after the mock's targets (the
+# machine drifts within a run), and its figures are the mean of the two. The fresh-key rows
+# run post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the
+# measured run repeated the warm-up's keys, and its first seconds measured replays).
 #
 # Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
 # SHARED (the shared folder, default ../shared beside the repository).
@@ -48,6 +49,10 @@ print((data.get("idempotency") or {}).get("records", 0))
 PY
 }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# CPU 1's busy and total ticks (wrk, and the loopback work the kernel does on its side): a
+# client near 100 % limits the requests/s it can drive, and its latencies leave out the time
+# a request waits in wrk before it is sent.
+client_ticks() { awk '$1 == "cpu1" {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 # What a first touch of a new page costs, where the servers run (it moves with the host).
 page_cost() {
   echo "== what a page of new memory costs at its first touch, on CPU 0 (see page-cost.py)"
@@ -80,16 +85,20 @@ measure() {
   # A SEED per wrk run: fresh-keys.lua's keys of the measured run are none of the warm-up's.
   (cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$WARMUP" -s "$script" "$url" >/dev/null)
-  local before after faults_before records_before line
+  local before after faults_before records_before line client_before client_after
   before="$(ticks "$server_pid")"
   faults_before="$(faults "$server_pid")"
   records_before="$(records)"
+  read -ra client_before <<<"$(client_ticks)"
   line="$(cd "$bench" && env SEED="$((RANDOM * 32768 + RANDOM))" BODY_FILE=data/create-request.json $load_env \
     taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$url" | grep '^RESULT')"
   after="$(ticks "$server_pid")"
+  read -ra client_after <<<"$(client_ticks)"
   echo "$name $conns $line cpu_ticks=$((after - before))" \
     "faults=$(($(faults "$server_pid") - faults_before)) hwm_kib=$(hwm_kib "$server_pid")" \
-    "records=$(($(records) - records_before))" | tee -a "$results"
+    "records=$(($(records) - records_before))" \
+    "client_busy=$((client_after[0] - client_before[0])) client_all=$((client_after[1] - client_before[1]))" \
+    | tee -a "$results"
   stop_server
 }
 
@@ -138,6 +147,7 @@ for line in open(path):
             "rss": float(fields["hwm_kib"]) / 1024, "non2xx": int(float(fields["non2xx"])),
             "faults": float(fields["faults"]) / (rps * seconds),
             "records": int(float(fields.get("records", 0))),
+            "client": 100 * float(fields.get("client_busy", 0)) / max(float(fields.get("client_all", 0)), 1),
         })
     elif words[1:2] == ["STARTUP"] or "median_ms" in fields:
         startup[words[0]] = float(fields["median_ms"])
@@ -147,7 +157,7 @@ for line in open(path):
         page_us.append(float(fields["first_touch_us"]))
 print()
 print(f"{'target':<18}{'conns':>6}{'req/s':>10}{'x':>6}{'p50 us':>9}{'x':>6}{'p99 us':>9}{'x':>6}"
-      f"{'CPU us/req':>12}{'x':>6}{'faults/req':>12}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}")
+      f"{'CPU us/req':>12}{'x':>6}{'faults/req':>12}{'peak MiB':>10}{'x':>8}{'non-2xx':>9}{'CPU 1 %':>9}")
 def reference(conns):
     floors = [r for r in rows if r["name"] == "floor" and r["conns"] == conns]
     return {k: sum(f[k] for f in floors) / len(floors) for k in ("rps", "p50", "p99", "cpu", "rss")}
@@ -157,10 +167,14 @@ for row in rows:
           f"{row['p50']:>9.0f}{row['p50'] / floor['p50']:>6.2f}{row['p99']:>9.0f}{row['p99'] / floor['p99']:>6.2f}"
           f"{row['cpu']:>12.1f}{row['cpu'] / floor['cpu']:>6.2f}{row['faults']:>12.2f}"
           f"{row['rss']:>10.1f}{row['rss'] / floor['rss']:>8.1f}"
-          f"{row['non2xx']:>9}")
+          f"{row['non2xx']:>9}{row['client']:>9.0f}")
 for conns in sorted({r["conns"] for r in rows}):
     runs = " then ".join(f"{r['rps']:.0f}" for r in rows if r["name"] == "floor" and r["conns"] == conns)
     print(f"floor, {conns} connection(s): {runs} req/s; the ratios are to the mean")
+if any(r["client"] >= 95 for r in rows):
+    # wrk's own time is then a large part of each request's cycle, but not of its latency.
+    print("CPU 1 % near 100: wrk was saturated too; that row's requests/s may be the client's "
+          "limit, and its latencies leave out the time requests waited in wrk")
 for row in rows:
     if row["name"] == "create+fresh-key":
         # wrk stops with requests in flight, which it does not count: a few records more.
