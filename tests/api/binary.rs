@@ -13,7 +13,8 @@ async fn start_up_prints_the_url_every_key_and_how_to_point_the_sdks() {
     let reply = app.create(ADMIN, &minimal_body()).await;
 
     assert_eq!(reply.status, 200);
-    let printed = binary.printed();
+    // The banner's last line.
+    let printed = binary.printed_once_it_shows("curl -s").await;
     assert!(
         printed.contains(&format!("listening on http://{}", binary.addr)),
         "{printed}"

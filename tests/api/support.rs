@@ -348,27 +348,33 @@ impl Binary {
         }
     }
 
-    pub fn printed(&self) -> String {
-        self.stdout.lock().unwrap().clone()
+    /// Standard output once it shows `text`, or after 5 s as it stands (see [`shown`]).
+    pub async fn printed_once_it_shows(&self, text: &str) -> String {
+        shown(&self.stdout, text).await
     }
 
     pub fn logs(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// The log once it shows `line_of` (a request id, say), or after 5 s as it stands: a
-    /// reader thread copies the server's stderr, and on a busy machine a fixed pause can
-    /// end before the line it waits for has come through.
-    pub async fn logs_once_they_show(&self, line_of: &str) -> String {
-        for _ in 0..100 {
-            let logs = self.logs();
-            if logs.contains(line_of) {
-                return logs;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.logs()
+    /// The log once it shows `text` (a request id, say), or after 5 s as it stands.
+    pub async fn logs_once_they_show(&self, text: &str) -> String {
+        shown(&self.stderr, text).await
     }
+}
+
+/// What a reader thread has copied from one of the server's pipes, once it holds `text`, or
+/// after 5 s as it stands: on a busy machine a test that reads at once, or after a fixed
+/// pause, can run before the line it looks for has come through.
+async fn shown(copied: &Mutex<String>, text: &str) -> String {
+    for _ in 0..100 {
+        let so_far = copied.lock().unwrap().clone();
+        if so_far.contains(text) {
+            return so_far;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    copied.lock().unwrap().clone()
 }
 
 impl Drop for Binary {
