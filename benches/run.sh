@@ -2,19 +2,20 @@
 # The benchmark: sent-mock against the hyper floor (../shared/bench/floor), in one run, with
 # the same load, so that ratios hold on a noisy shared machine where absolute figures drift.
 #
-# For each target and each connection count a fresh server starts pinned to CPU 0 (taskset),
-# wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row: requests/s,
-# p50 and p99 latency, CPU microseconds per request (the server's user+system time over the
-# measured run divided by its requests), minor page faults per request, peak RSS, and how
-# busy CPU 1 was (near 100 %, wrk itself may have limited the row, and its latencies leave
-# out the time a request waited in wrk). Then start-up time to the first 200, idle RSS, and what a first
-# touch of a new page costs on this machine before and after the runs (page-cost.py), by
-# which the creates' faults can be read: on a VM that hands freed memory back to its host
-# it moves a lot. Every figure but the faults, the page's cost and CPU 1's share is also
-# given as a ratio to the floor's: the floor runs before and after the mock's targets (the
-# machine drifts within a run), and its figures are the mean of the two. The fresh-key rows
-# run post.lua through fresh-keys.lua, which seeds its keys per wrk run (unseeded, the
-# measured run repeated the warm-up's keys, and its first seconds measured replays).
+# For each target and each connection count a fresh server starts pinned to CPU 0
+# (taskset), wrk runs pinned to CPU 1: a warm-up, then the measured run. Reported per row:
+# requests/s, p50 and p99 latency, CPU microseconds per request (the server's user+system
+# time over the measured run divided by its requests), minor page faults per request, peak
+# RSS, and how busy CPU 1 was (near 100 %, wrk itself may have limited the row, and its
+# latencies leave out the time a request waited in wrk). Then start-up time to the first
+# 200, idle RSS, and what a first touch of a new page costs on this machine before and
+# after the runs (page-cost.py), by which the creates' faults can be read: on a VM that
+# hands freed memory back to its host it moves a lot. Every figure but the faults, the
+# page's cost and CPU 1's share is also given as a ratio to the floor's: the floor runs
+# before and after the mock's targets (the machine drifts within a run), and its figures
+# are the mean of the two. The fresh-key rows run post.lua through fresh-keys.lua, which
+# seeds its keys per wrk run (unseeded, the measured run repeated the warm-up's keys, and
+# its first seconds measured replays).
 #
 # Environment: DURATION (10s), WARMUP (3s), CONNECTIONS ("1 32"), STARTUP_RUNS (20),
 # SHARED (the shared folder, default ../shared beside the repository).

@@ -353,10 +353,6 @@ impl Binary {
         shown(&self.stdout, text).await
     }
 
-    pub fn logs(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
     /// The log once it shows `text` (a request id, say), or after 5 s as it stands.
     pub async fn logs_once_they_show(&self, text: &str) -> String {
         shown(&self.stderr, text).await
