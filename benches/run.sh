@@ -199,4 +199,28 @@ if page_us:
             print(f"  at that cost the fresh-key creates' {row['faults']:.2f} faults per request "
                   f"take ~{row['faults'] * low:.1f}-{row['faults'] * high:.1f} of their "
                   f"{row['cpu']:.1f} CPU us")
+
+# The issue's targets, at 32 connections (or the most this run had), against this run.
+conns = max(r["conns"] for r in rows)
+floor = reference(conns)
+row = {r["name"]: r for r in rows if r["conns"] == conns}
+checks = []
+if "create+fresh-key" in row:
+    fresh = row["create+fresh-key"]
+    checks += [
+        (f"fresh key >= 0.6 x floor req/s ({conns} conns)", fresh["rps"] / floor["rps"], 0.6, ">="),
+        (f"fresh key p99 <= 2 x floor's ({conns} conns)", fresh["p99"] / floor["p99"], 2.0, "<="),
+        ("fresh key <= 15 CPU us per request", fresh["cpu"], 15.0, "<="),
+    ]
+if "replay" in row:
+    checks.append((f"replay >= 0.9 x floor req/s ({conns} conns)", row["replay"]["rps"] / floor["rps"], 0.9, ">="))
+if startup:
+    checks.append(("start-up to the first 200 <= 20 ms", startup["mock"], 20.0, "<="))
+if idle:
+    checks.append(("idle RSS <= 8 MiB", idle["mock"], 8.0, "<="))
+if checks:
+    print("\ntargets (the 100 k-record memory target: cargo bench --bench soak)")
+    for what, value, bound, sense in checks:
+        met = value >= bound if sense == ">=" else value <= bound
+        print(f"  {what:<48}{value:>8.2f}  {'met' if met else 'MISSED'}")
 EOF
