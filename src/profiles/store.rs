@@ -65,8 +65,12 @@ impl StoredProfile {
 
 /// Shards of the maps that grow with every create (profiles, idempotency records): a map
 /// grows by rehashing one shard at a time, and the request that triggers it waits for it,
-/// so more shards make the worst wait shorter (a 100 000-entry map rehashes ~1 600 at once).
-pub const SHARDS: usize = 64;
+/// so more shards make the worst wait shorter. Keys spread evenly, so the shards fill
+/// together and double within a few thousand requests of each other: with 64, a fresh-key
+/// flood met 64 waits of ~0.7 ms near 460 000 keys (`benches/stalls.rs`), and every request
+/// queued behind one waited too. With 1 024 each wait is a sixteenth, below the noise of a
+/// request's own time; the empty shards cost 128 KiB of memory per map.
+pub const SHARDS: usize = 1024;
 
 #[derive(Debug)]
 pub struct ProfileStore {
