@@ -32,6 +32,11 @@ pub fn object(req: &Request) -> Result<Json<'_>, ApiError> {
     }
 }
 
+/// Whether the request says its body is JSON, as [`object`] requires.
+pub fn is_json_request(req: &Request) -> bool {
+    matches!(req.header(&CONTENT_TYPE), Some(Ok(media)) if is_json(media))
+}
+
 /// The 400 for a request that needs a body and has none.
 pub fn missing() -> ApiError {
     problem("body is required and must be a JSON object")

@@ -388,6 +388,12 @@ impl Redaction {
         })
     }
 
+    /// The plan for secrets already found in the body's bytes, as start and end offsets, in
+    /// the order [`Redaction::plan`] would list them.
+    pub fn of_spans(spans: Vec<(u32, u32)>) -> Redaction {
+        Redaction(spans.into())
+    }
+
     /// `raw` with the planned ranges overwritten by `[REDACTED]`.
     pub fn apply(&self, raw: &[u8]) -> String {
         let mut out = Vec::new();

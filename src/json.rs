@@ -441,31 +441,15 @@ impl<'a> Parser<'a> {
     /// `None`, with the read position on what stopped it, for any other string.
     #[inline(always)]
     fn plain_string(&mut self, start: usize) -> Option<usize> {
-        let mut at = start;
-        // Eight bytes per step while they last; string bodies are most of a request's bytes.
-        while let Some(chunk) = self.bytes[at..].first_chunk::<8>() {
-            let stops = StringStops::of(u64::from_le_bytes(*chunk));
-            if stops.any() {
-                let end = at + stops.first();
-                // Told by the masks, not by reading the byte again: that load would delay the
-                // (often mispredicted) branch out of the loop.
-                return if stops.first_is_quote() {
-                    self.pos = end + 1;
-                    Some(end)
-                } else {
-                    self.pos = end;
-                    None
-                };
+        match plain_string_end(self.bytes, start) {
+            Ok(end) => {
+                self.pos = end + 1;
+                Some(end)
             }
-            at += 8;
-        }
-        let end = plain_run(self.bytes, at);
-        if self.bytes.get(end) == Some(&b'"') {
-            self.pos = end + 1;
-            Some(end)
-        } else {
-            self.pos = end;
-            None
+            Err(stop) => {
+                self.pos = stop;
+                None
+            }
         }
     }
 
@@ -601,6 +585,36 @@ pub(crate) fn is_plain(bytes: &[u8]) -> bool {
         .filter_map(|chunk| chunk.first_chunk::<8>())
         .chain(std::iter::once(last))
         .any(stops)
+}
+
+/// Where the string whose contents start at `bytes[start]` ends: `Ok` with its closing
+/// quote's place when nothing needs a second look on the way, else `Err` with the place of
+/// what stopped the scan (an escape, a control character, the end of the bytes). `start` is
+/// at most `bytes.len()`.
+#[inline(always)]
+pub fn plain_string_end(bytes: &[u8], start: usize) -> Result<usize, usize> {
+    let mut at = start;
+    // Eight bytes per step while they last; string bodies are most of a request's bytes.
+    while let Some(chunk) = bytes[at..].first_chunk::<8>() {
+        let stops = StringStops::of(u64::from_le_bytes(*chunk));
+        if stops.any() {
+            let end = at + stops.first();
+            // Told by the masks, not by reading the byte again: that load would delay the
+            // (often mispredicted) branch out of the loop.
+            return if stops.first_is_quote() {
+                Ok(end)
+            } else {
+                Err(end)
+            };
+        }
+        at += 8;
+    }
+    let end = plain_run(bytes, at);
+    if bytes.get(end) == Some(&b'"') {
+        Ok(end)
+    } else {
+        Err(end)
+    }
 }
 
 fn is_string_stop(b: u8) -> bool {

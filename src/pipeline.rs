@@ -4,6 +4,10 @@
 //! route → authenticate → Idempotency-Key format → replay (or wait) → parse the body →
 //! scenario → validate → business rules → apply → answer → store for replay → journal.
 //!
+//! A create body that nothing needs as a document is parsed and validated in one pass
+//! (`profiles::one_pass`); any other body, and any body that pass gives up on, is parsed into
+//! a document and validated from it. The stages are the same either way.
+//!
 //! Each stage either passes typed values on or ends the request with an [`ApiError`]; no stage
 //! calls back into an earlier one. The only awaits are the waits the contract asks for: a
 //! request waiting for another with its key, and a scenario's delay, both with no lock held.
@@ -24,11 +28,13 @@ use crate::idempotency::{self, Begin, Completion, IdempotencyKey, MismatchMode, 
 use crate::ids::RequestId;
 use crate::journal::{self, Entry, Kind, Redaction};
 use crate::json::Json;
+use crate::profiles::create::CreateProfile;
+use crate::profiles::one_pass::{self, OnePass};
 use crate::profiles::{complete, create, delete, list, retrieve, update};
 use crate::request::Request;
 use crate::response::{self, Fault, Meta, Reply, X_PROFILE_ID};
 use crate::route::{self, BodyUse, Route};
-use crate::scenarios::{self, Action};
+use crate::scenarios::{self, Action, BodyView};
 use crate::state::App;
 
 /// What one request knows about itself: its id and its one reading of the clock.
@@ -50,6 +56,42 @@ impl Context {
         Meta {
             request_id: &self.request_id,
             timestamp: self.now,
+        }
+    }
+}
+
+/// A request's body as the stages after parsing read it.
+enum Body<'r> {
+    /// Any body, as a JSON document.
+    Document(Json<'r>),
+    /// A create body read in one pass: already valid. Boxed: it is larger than a document,
+    /// and the body waits in the request's future through a scenario's delay.
+    Create(Box<CreateProfile<'r>>),
+}
+
+impl<'r> Body<'r> {
+    /// The document, which a body read in one pass has not: only a create reads one, and the
+    /// stages that need a document (a retry's comparison under `reject`, a scenario's body
+    /// condition) keep it from doing so.
+    fn document(&self) -> Option<&Json<'r>> {
+        match self {
+            Body::Document(doc) => Some(doc),
+            Body::Create(_) => None,
+        }
+    }
+
+    fn into_document(self) -> Option<Json<'r>> {
+        match self {
+            Body::Document(doc) => Some(doc),
+            Body::Create(_) => None,
+        }
+    }
+
+    /// What scenarios' body conditions see of it.
+    fn view(&self) -> BodyView<'_, 'r> {
+        match self {
+            Body::Document(doc) => BodyView::Document(doc),
+            Body::Create(_) => BodyView::Screened,
         }
     }
 }
@@ -156,7 +198,7 @@ async fn respond(
     trace.idempotency_key.clone_from(&key);
     let mut reply = match key {
         None => {
-            let body = parse_body(app, &route, req, trace);
+            let body = parse_body(app, ctx, &route, req, trace);
             run(app, ctx, &caller, &route, req, body, trace).await.reply
         }
         Some(key) => idempotent(app, ctx, &caller, &route, req, key, trace).await?,
@@ -172,10 +214,17 @@ async fn respond(
 /// The body as the route reads it; the trace learns where its secrets are, for the journal.
 fn parse_body<'r>(
     app: &App,
+    ctx: &Context,
     route: &Route,
     req: &'r Request,
     trace: &mut Trace<'_>,
-) -> Option<Result<Json<'r>, ApiError>> {
+) -> Option<Result<Body<'r>, ApiError>> {
+    if let Some(read) = read_in_one_pass(app, ctx, route, req) {
+        if app.journal.is_enabled() {
+            trace.redaction = Some(Redaction::of_spans(read.secrets));
+        }
+        return Some(Ok(Body::Create(Box::new(read.input))));
+    }
     let body = match route.body() {
         BodyUse::Required => Some(body::object(req)),
         BodyUse::Optional if !req.body.is_empty() => Some(body::object(req)),
@@ -187,7 +236,31 @@ fn parse_body<'r>(
             trace.body = Some(journal::redact_body(&req.body, doc));
         }
     }
-    body
+    body.map(|read| read.map(Body::Document))
+}
+
+/// A create body read without a document, where nothing needs one: its media type is JSON,
+/// no scenario's body condition waits for one of its strings, and no retry will be compared
+/// with it (`reject` fingerprints the document). `None` for every other body, and for one the
+/// pass gives up on.
+fn read_in_one_pass<'r>(
+    app: &App,
+    ctx: &Context,
+    route: &Route,
+    req: &'r Request,
+) -> Option<OnePass<'r>> {
+    if !matches!(route, Route::CreateProfile)
+        || app.idempotency.settings().mismatch != MismatchMode::Replay
+        || !body::is_json_request(req)
+    {
+        return None;
+    }
+    app.scenarios.with_screen(|screen| {
+        screen
+            .is_usable()
+            .then(|| one_pass::read(&req.body, ctx.now, |value| screen.may_match(value)))
+            .flatten()
+    })
 }
 
 /// Runs a request under its Idempotency-Key (CONTRACT §6): the first one executes and its final
@@ -207,8 +280,11 @@ async fn idempotent(
     // The key's place in the store comes from memory while the body is fingerprinted.
     app.idempotency.prefetch(&scope);
     let raw = RawPrint::of(&req.method, &req.path, &req.body);
-    let canonical_of = |body: &Option<Result<Json<'_>, ApiError>>| {
-        let parsed = body.as_ref().and_then(|b| b.as_ref().ok());
+    let canonical_of = |body: &Option<Result<Body<'_>, ApiError>>| {
+        let parsed = body
+            .as_ref()
+            .and_then(|b| b.as_ref().ok())
+            .and_then(Body::document);
         idempotency::canonical(&req.method, &req.path, parsed, &req.body)
     };
     let settings = app.idempotency.settings();
@@ -224,7 +300,7 @@ async fn idempotent(
                 return Ok(replay(&stored));
             }
             Begin::Compare(stored) => {
-                let body = parse_body(app, route, req, trace);
+                let body = parse_body(app, ctx, route, req, trace);
                 if settings.mismatch == MismatchMode::Replay
                     || Some(canonical_of(&body)) == stored.canonical
                 {
@@ -251,7 +327,7 @@ async fn idempotent(
             Begin::Full => return Err(ApiError::ServiceUnavailable),
         }
     };
-    let body = parse_body(app, route, req, trace);
+    let body = parse_body(app, ctx, route, req, trace);
     // Only `reject` compares a retry with other bytes to the stored request. Under `replay`,
     // the default, such a retry gets the stored answer whatever it says (the mode is fixed
     // at start-up), so the fingerprint, a walk of the whole document, is not computed.
@@ -296,7 +372,7 @@ async fn run(
     caller: &Caller,
     route: &Route,
     req: &Request,
-    body: Option<Result<Json<'_>, ApiError>>,
+    body: Option<Result<Body<'_>, ApiError>>,
     trace: &mut Trace<'_>,
 ) -> Ran {
     let answer = |err: ApiError| Ran {
@@ -315,7 +391,7 @@ async fn run(
         caller.scenario.as_deref(),
         &req.method,
         &req.path,
-        body.as_ref(),
+        body.as_ref().map_or(BodyView::Nothing, Body::view),
         caller.organization.id,
     ) {
         Ok(scripted) => scripted,
@@ -373,7 +449,7 @@ fn execute(
     ctx: &Context,
     caller: &Caller,
     route: &Route,
-    body: Option<Json<'_>>,
+    body: Option<Body<'_>>,
 ) -> Reply {
     let result = endpoint(app, ctx, caller, route, body);
     result.unwrap_or_else(|err| response::error(ctx.meta(), &err))
@@ -384,16 +460,20 @@ fn endpoint(
     ctx: &Context,
     caller: &Caller,
     route: &Route,
-    body: Option<Json<'_>>,
+    body: Option<Body<'_>>,
 ) -> Result<Reply, ApiError> {
     let profiles = &app.profiles;
+    let org = &caller.organization;
     match route {
         Route::ListProfiles => list::execute(ctx, profiles, caller),
-        Route::CreateProfile => {
-            let doc = body.ok_or_else(body::missing)?;
-            let input = create::validate(&doc, ctx.now)?;
-            create::execute(ctx, profiles, &app.ids, &caller.organization, input)
-        }
+        Route::CreateProfile => match body {
+            Some(Body::Create(input)) => create::execute(ctx, profiles, &app.ids, org, *input),
+            Some(Body::Document(doc)) => {
+                let input = create::validate(&doc, ctx.now)?;
+                create::execute(ctx, profiles, &app.ids, org, input)
+            }
+            None => Err(body::missing()),
+        },
         Route::RetrieveProfile(id) => retrieve::execute(ctx, profiles, caller, id.require()?),
         Route::UpdateProfile(id) => {
             let id = id.require()?;
@@ -403,17 +483,23 @@ fn endpoint(
                 &app.ids,
                 caller,
                 id,
-                &body.ok_or_else(body::missing)?,
+                &body
+                    .and_then(Body::into_document)
+                    .ok_or_else(body::missing)?,
             )
         }
         Route::DeleteProfile(id) => {
             let id = id.require()?;
-            let input = delete::validate(body.as_ref())?;
+            let input = delete::validate(body.and_then(Body::into_document).as_ref())?;
             delete::execute(ctx, profiles, caller, id, input)
         }
         Route::CompleteProfile(id) => {
             let id = id.require()?;
-            let input = complete::validate(&body.ok_or_else(body::missing)?)?;
+            let input = complete::validate(
+                &body
+                    .and_then(Body::into_document)
+                    .ok_or_else(body::missing)?,
+            )?;
             let (reply, callback) = complete::execute(ctx, profiles, caller, id, input)?;
             if let Some(callback) = callback {
                 callbacks::schedule(app, callback);

@@ -270,7 +270,7 @@ impl<'d, 'a> Object<'d, 'a> {
         missing: impl FnOnce(&str) -> String,
     ) -> Option<&'d str> {
         match self.string(problems, name) {
-            Read::Value(s) if !s.trim().is_empty() => Some(s),
+            Read::Value(s) if is_given(s) => Some(s),
             Read::Invalid => None,
             _ => {
                 let path = self.path(name);
@@ -307,6 +307,11 @@ impl<'d, 'a> Object<'d, 'a> {
     pub fn is_object(&self) -> bool {
         matches!(self.json, Json::Object(_))
     }
+}
+
+/// A required text is there only if it is not blank.
+pub fn is_given(s: &str) -> bool {
+    !s.trim().is_empty()
 }
 
 /// Characters, not bytes: limits such as "at most 100 characters" count what a person sees.

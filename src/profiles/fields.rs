@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::secret::Secret;
-use crate::validate::{char_len, is_e164, is_email, is_http_url, Object, Problems, Read};
+use crate::validate::{char_len, is_e164, is_email, is_given, is_http_url, Object, Problems, Read};
 
 use super::model::{
     BillingContact, BillingModel, BrandBusiness, BrandCompliance, BrandContact, DestinationCountry,
@@ -24,6 +24,42 @@ pub const EXPIRY_FORMAT: &str = "payment_details.expiry must be in MM/YY format 
 
 const NAME_MAX: usize = 100;
 const DESCRIPTION_MAX: usize = 500;
+
+// The rules on values, each written once: the readers below and the one-pass reader of a
+// create body (`body`) both call them.
+
+pub fn name_fits(s: &str) -> bool {
+    char_len(s) <= NAME_MAX
+}
+
+pub fn is_short_name(s: &str) -> bool {
+    (3..=11).contains(&char_len(s))
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        && s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+pub fn description_fits(s: &str) -> bool {
+    char_len(s) <= DESCRIPTION_MAX
+}
+
+/// A card the sandbox takes: a valid number that is one of the test cards.
+pub fn is_test_card(s: &str) -> bool {
+    is_card_number(s) && TEST_CARDS.contains(&s)
+}
+
+/// `MM/YY`, and not before the month of `now`.
+pub fn is_current_expiry(s: &str, now: Timestamp) -> bool {
+    parse_expiry(s).is_some_and(|month_index| month_index >= now.month_index())
+}
+
+pub fn is_cvc(s: &str) -> bool {
+    (3..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Two capital letters (`US`).
+pub fn is_country_code(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
+}
 
 /// The public test card numbers; the sandbox takes no other card (CONTRACT §5.3).
 pub const TEST_CARDS: [&str; 13] = [
@@ -123,14 +159,14 @@ fn text<'d>(obj: &Object<'d, '_>, p: &mut Problems, name: &str) -> Option<Text<'
 /// caller, because create requires the field and update does not.
 pub fn name<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>> {
     match obj.string(p, "name") {
-        Read::Value(s) if s.trim().is_empty() => {
+        Read::Value(s) if !is_given(s) => {
             p.add("name", NAME_REQUIRED);
             Read::Invalid
         }
         read => owned(read).check(
             p,
             "name",
-            |s| char_len(s) <= NAME_MAX,
+            |s| name_fits(s),
             || format!("name must be at most {NAME_MAX} characters"),
         ),
     }
@@ -140,11 +176,7 @@ pub fn short_name<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>> 
     owned(obj.string(p, "short_name")).check(
         p,
         "short_name",
-        |s| {
-            (3..=11).contains(&char_len(s))
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
-                && s.chars().any(|c| c.is_ascii_alphabetic())
-        },
+        |s| is_short_name(s),
         || SHORT_NAME_RULE.to_owned(),
     )
 }
@@ -153,7 +185,7 @@ pub fn description<'d>(obj: &Object<'d, '_>, p: &mut Problems) -> Read<Text<'d>>
     owned(obj.string(p, "description")).check(
         p,
         "description",
-        |s| char_len(s) <= DESCRIPTION_MAX,
+        |s| description_fits(s),
         || format!("description must be at most {DESCRIPTION_MAX} characters"),
     )
 }
@@ -282,7 +314,7 @@ pub fn payment_details<'d>(
 
     let cvc = card.required_string(p, "cvc", required);
     let cvc_ok = match cvc {
-        Some(c) if !((3..=4).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit())) => {
+        Some(c) if !is_cvc(c) => {
             p.add(
                 "payment_details.cvc",
                 "payment_details.cvc must be 3–4 digits",
@@ -464,7 +496,7 @@ fn destination_countries<'d>(
             format!("{path} must be a two-letter country code (e.g. 'US')")
         });
         let id = match id {
-            Some(id) if id.len() == 2 && id.bytes().all(|b| b.is_ascii_uppercase()) => Some(id),
+            Some(id) if is_country_code(id) => Some(id),
             Some(_) => {
                 let path = country.path("id");
                 p.add(

@@ -6,6 +6,7 @@ pub mod delete;
 pub mod fields;
 pub mod list;
 pub mod model;
+pub mod one_pass;
 pub mod retrieve;
 pub mod store;
 pub mod update;

@@ -15,11 +15,10 @@ use uuid::Uuid;
 
 use crate::error::{catalog, ApiError, Operation};
 use crate::files::JsonFiles;
-use crate::json::Json;
 use crate::pipeline::Context;
 use crate::response::{self, Reply};
 
-pub use model::{Action, After, Answer, AnswerBody, Scenario, Step};
+pub use model::{Action, After, Answer, AnswerBody, BodyView, Scenario, Step};
 
 pub const HEADER: http::HeaderName = http::HeaderName::from_static("x-mock-scenario");
 
@@ -118,11 +117,86 @@ impl Scripted {
     }
 }
 
+/// What a body read without a document must look out for: the string values that would let
+/// a scenario's body conditions hold. A body none of whose string values [`may_match`]
+/// selects no scenario by its body ([`BodyView::Screened`]).
+///
+/// [`may_match`]: Screen::may_match
+#[derive(Debug, Default)]
+pub struct Screen {
+    /// `false` when some condition holds on something other than a string (`exists`, a
+    /// number): then every body must be read as a document.
+    usable: bool,
+    /// Whole values, and prefixes, that a condition waits for.
+    equals: Vec<String>,
+    prefixes: Vec<String>,
+    /// The first bytes of all of them, one bit each: most values are cleared by one test.
+    first_bytes: [u64; 4],
+}
+
+impl Screen {
+    fn of(scenarios: &[Arc<Scenario>]) -> Screen {
+        let mut screen = Screen {
+            usable: true,
+            ..Screen::default()
+        };
+        for matcher in scenarios.iter().filter_map(|s| s.matcher.as_ref()) {
+            let Some(needles) = matcher.needles() else {
+                return Screen::default();
+            };
+            for needle in needles {
+                let (list, text) = match needle {
+                    model::Needle::Equals(text) => (&mut screen.equals, text),
+                    model::Needle::Prefix(text) => (&mut screen.prefixes, text),
+                };
+                // An empty needle would have to be looked for in every value.
+                let Some(&first) = text.as_bytes().first() else {
+                    return Screen::default();
+                };
+                screen.first_bytes[usize::from(first >> 6)] |= 1 << (first & 63);
+                list.push(text.to_owned());
+            }
+        }
+        screen
+    }
+
+    /// Whether bodies may be read without a document at all.
+    pub fn is_usable(&self) -> bool {
+        self.usable
+    }
+
+    /// Whether a body condition could hold on a body with this string value.
+    pub fn may_match(&self, value: &str) -> bool {
+        let Some(&first) = value.as_bytes().first() else {
+            return false;
+        };
+        self.first_bytes[usize::from(first >> 6)] & (1 << (first & 63)) != 0
+            && (self.equals.iter().any(|e| e == value)
+                || self.prefixes.iter().any(|p| value.starts_with(p.as_str())))
+    }
+}
+
+/// The scenarios in their order of precedence, and their screen.
+#[derive(Debug, Default)]
+struct Library {
+    list: Arc<Vec<Arc<Scenario>>>,
+    screen: Screen,
+}
+
+impl Library {
+    fn new(list: Vec<Arc<Scenario>>) -> Library {
+        Library {
+            screen: Screen::of(&list),
+            list: Arc::new(list),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Scenarios {
     /// Read by every request and replaced only through the control API, so readers take a
     /// read lock just long enough to clone the `Arc` of the current list.
-    list: RwLock<Arc<Vec<Arc<Scenario>>>>,
+    library: RwLock<Library>,
     /// Steps used so far per (scenario, organization).
     counters: DashMap<(Arc<str>, Uuid), u64>,
 }
@@ -130,13 +204,22 @@ pub struct Scenarios {
 impl Scenarios {
     pub fn new(scenarios: Vec<Scenario>) -> Scenarios {
         Scenarios {
-            list: RwLock::new(Arc::new(scenarios.into_iter().map(Arc::new).collect())),
+            library: RwLock::new(Library::new(scenarios.into_iter().map(Arc::new).collect())),
             counters: DashMap::new(),
         }
     }
 
     pub fn all(&self) -> Arc<Vec<Arc<Scenario>>> {
-        Arc::clone(&self.list.read().unwrap_or_else(|e| e.into_inner()))
+        Arc::clone(&self.library().list)
+    }
+
+    fn library(&self) -> std::sync::RwLockReadGuard<'_, Library> {
+        self.library.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `read` with the current [`Screen`], under the lock that keeps it current.
+    pub fn with_screen<T>(&self, read: impl FnOnce(&Screen) -> T) -> T {
+        read(&self.library().screen)
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Scenario>> {
@@ -146,8 +229,8 @@ impl Scenarios {
     /// Adds a scenario or replaces the one of the same name (whose counters start again);
     /// answers whether one was replaced.
     pub fn upsert(&self, scenario: Scenario) -> bool {
-        let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
-        let mut next: Vec<Arc<Scenario>> = list.iter().cloned().collect();
+        let mut library = self.library.write().unwrap_or_else(|e| e.into_inner());
+        let mut next: Vec<Arc<Scenario>> = library.list.iter().cloned().collect();
         let name = Arc::clone(&scenario.name);
         let replaced = match next.iter().position(|s| s.name == name) {
             Some(at) => {
@@ -159,20 +242,25 @@ impl Scenarios {
                 false
             }
         };
-        *list = Arc::new(next);
-        drop(list);
+        *library = Library::new(next);
+        drop(library);
         self.counters.retain(|(scenario, _), _| *scenario != name);
         replaced
     }
 
     /// Removes a scenario; answers whether there was one.
     pub fn remove(&self, name: &str) -> bool {
-        let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
-        let before = list.len();
-        let next: Vec<Arc<Scenario>> = list.iter().filter(|s| &*s.name != name).cloned().collect();
+        let mut library = self.library.write().unwrap_or_else(|e| e.into_inner());
+        let before = library.list.len();
+        let next: Vec<Arc<Scenario>> = library
+            .list
+            .iter()
+            .filter(|s| &*s.name != name)
+            .cloned()
+            .collect();
         let removed = next.len() != before;
-        *list = Arc::new(next);
-        drop(list);
+        *library = Library::new(next);
+        drop(library);
         self.counters.retain(|(scenario, _), _| &**scenario != name);
         removed
     }
@@ -189,7 +277,7 @@ impl Scenarios {
         bound: Option<&str>,
         method: &Method,
         path: &str,
-        body: Option<&Json<'_>>,
+        body: BodyView<'_, '_>,
         organization: Uuid,
     ) -> Result<Option<Scripted>, ApiError> {
         let all = self.all();
@@ -310,7 +398,14 @@ mod tests {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let step = |org| {
             scenarios
-                .select(Some("s"), None, &Method::POST, "/v3/profiles", None, org)
+                .select(
+                    Some("s"),
+                    None,
+                    &Method::POST,
+                    "/v3/profiles",
+                    BodyView::Nothing,
+                    org,
+                )
                 .unwrap()
                 .unwrap()
                 .step
@@ -330,7 +425,7 @@ mod tests {
                 None,
                 &Method::POST,
                 "/v3/profiles",
-                None,
+                BodyView::Nothing,
                 Uuid::nil(),
             )
             .err()

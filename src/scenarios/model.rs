@@ -119,8 +119,40 @@ enum Test {
     StartsWith(String),
 }
 
+/// What body conditions see of a request's body.
+#[derive(Clone, Copy)]
+pub enum BodyView<'a, 'j> {
+    /// No body: only `exists: false` holds.
+    Nothing,
+    /// The body as a document.
+    Document(&'a Json<'j>),
+    /// A body read without a document, after [`Matcher::needles`] were looked for in each
+    /// of its string values and none was there: no condition holds.
+    Screened,
+}
+
+/// A string a body condition waits for: the whole of a string value, or its start.
+pub enum Needle<'s> {
+    Equals(&'s str),
+    Prefix(&'s str),
+}
+
 impl Matcher {
-    pub fn matches(&self, method: &Method, path: &str, body: Option<&Json<'_>>) -> bool {
+    /// The strings this matcher's body conditions wait for, when every one of them holds only
+    /// on a string value (`equals` a string, `starts_with`); `None` when one could hold
+    /// otherwise (`exists`, `equals` of another type), and only a document can tell.
+    pub fn needles(&self) -> Option<Vec<Needle<'_>>> {
+        self.body
+            .iter()
+            .map(|condition| match &condition.test {
+                Test::Equals(Value::String(text)) => Some(Needle::Equals(text)),
+                Test::StartsWith(prefix) => Some(Needle::Prefix(prefix)),
+                Test::Equals(_) | Test::Exists(_) => None,
+            })
+            .collect()
+    }
+
+    pub fn matches(&self, method: &Method, path: &str, body: BodyView<'_, '_>) -> bool {
         if self.method.as_ref().is_some_and(|m| m != method) {
             return false;
         }
@@ -142,7 +174,12 @@ impl Matcher {
 }
 
 impl Condition {
-    fn holds(&self, body: Option<&Json<'_>>) -> bool {
+    fn holds(&self, body: BodyView<'_, '_>) -> bool {
+        let body = match body {
+            BodyView::Nothing => None,
+            BodyView::Document(doc) => Some(doc),
+            BodyView::Screened => return false,
+        };
         let found = body.and_then(|doc| {
             self.path
                 .iter()
@@ -533,11 +570,15 @@ mod tests {
         .unwrap();
         let matcher = scenario.matcher.unwrap();
         let doc = json::parse(br#"{"name": "mock:x", "brand": {"list": [1, 2]}}"#).unwrap();
-        assert!(matcher.matches(&Method::POST, "/v3/profiles/abc", Some(&doc)));
-        assert!(!matcher.matches(&Method::PATCH, "/v3/profiles/abc", Some(&doc)));
-        assert!(!matcher.matches(&Method::POST, "/v3/profiles", Some(&doc)));
+        let seen = BodyView::Document(&doc);
+        assert!(matcher.matches(&Method::POST, "/v3/profiles/abc", seen));
+        assert!(!matcher.matches(&Method::PATCH, "/v3/profiles/abc", seen));
+        assert!(!matcher.matches(&Method::POST, "/v3/profiles", seen));
         let other = json::parse(br#"{"name": "real", "brand": {"list": [1, 2]}}"#).unwrap();
-        assert!(!matcher.matches(&Method::POST, "/v3/profiles/abc", Some(&other)));
+        let other = BodyView::Document(&other);
+        assert!(!matcher.matches(&Method::POST, "/v3/profiles/abc", other));
+        // The `exists` and the number have no string to look for.
+        assert!(matcher.needles().is_none());
     }
 
     #[test]
