@@ -18,7 +18,7 @@ use super::model::{BillingContact, BillingModel, Brand, Profile, ProfileStatus, 
 use super::store::{ProfileStore, StoredProfile};
 
 /// A create request after validation: every value typed and checked.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct CreateProfile<'d> {
     pub name: Text<'d>,
     pub short_name: Option<Text<'d>>,

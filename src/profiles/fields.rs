@@ -121,7 +121,7 @@ pub const ENTITY_TYPES: [&str; 5] = [
 ];
 
 /// Direct WhatsApp credentials. The token is checked, then dropped: it is never kept.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct DirectWaba<'d> {
     pub waba_id: Text<'d>,
     pub phone_number_id: Option<Text<'d>>,
@@ -129,7 +129,7 @@ pub struct DirectWaba<'d> {
 }
 
 /// Card details, checked and then forwarded nowhere: the sandbox keeps none of them.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct PaymentDetails<'d> {
     pub card_number: Secret<Text<'d>>,
     pub expiry: Secret<Text<'d>>,
