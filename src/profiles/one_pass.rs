@@ -1,6 +1,7 @@
 //! `POST /v3/profiles` bodies read in one pass: a body this reader fully understands becomes
 //! a [`CreateProfile`] straight from its bytes, with no JSON document in between and no walk
-//! of one (together, two thirds of what a create costs the pipeline).
+//! of one (the document, its walks and its lookups were 40 000 of the 55 800 instructions
+//! a fresh-key create cost the pipeline; the pass costs ~20 000).
 //!
 //! It takes only what it is sure of: one JSON object of the create body's own members, each
 //! at most once, strings without escapes, no numbers, and every value valid by the rules of

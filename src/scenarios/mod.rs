@@ -195,7 +195,8 @@ impl Library {
 #[derive(Debug, Default)]
 pub struct Scenarios {
     /// Read by every request and replaced only through the control API, so readers take a
-    /// read lock just long enough to clone the `Arc` of the current list.
+    /// read lock just long enough to clone the `Arc` of the current list, or to read a create
+    /// body against the screen.
     library: RwLock<Library>,
     /// Steps used so far per (scenario, organization).
     counters: DashMap<(Arc<str>, Uuid), u64>,
