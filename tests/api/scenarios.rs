@@ -445,3 +445,65 @@ async fn a_scenarios_directory_replaces_the_library() {
     matched.assert_error(503, "SERVICE_001");
     assert_eq!(library_gone.status, 200, "the shipped library was replaced");
 }
+
+#[tokio::test]
+async fn scenarios_added_at_runtime_match_valid_create_bodies_by_any_condition() {
+    // A valid body is read without a document unless a scenario could want it: each
+    // scenario below is added after the start and must still see the bodies it matches.
+    let app = spawn_app().await;
+    let add = |scenario: Value| {
+        let app = &app;
+        async move {
+            let added = app.post("/_mock/scenarios").json(&scenario).send().await;
+            assert!(added.status < 300, "{}", added.text());
+        }
+    };
+    add(json!({"name": "by-card", "match": {"body": [
+        {"path": "payment_details.card_number", "equals": "4242424242424242"}]},
+        "steps": [{"status": 409}], "after": "repeat"}))
+    .await;
+    let mut card = seed_body();
+    card["payment_details"]["card_number"] = json!("4242424242424242");
+    app.create(ADMIN, &card)
+        .await
+        .assert_error(409, "CONFLICT_001");
+    assert_eq!(app.create(ADMIN, &seed_body()).await.status, 200);
+
+    add(json!({"name": "by-prefix", "match": {"body": [
+        {"path": "brand.contact.name", "starts_with": "Jo"}]},
+        "steps": [{"status": 429}], "after": "repeat"}))
+    .await;
+    app.create(ADMIN, &seed_body())
+        .await
+        .assert_error(429, "BUSINESS_002");
+    let removed = app
+        .request(http::Method::DELETE, "/_mock/scenarios/by-prefix")
+        .send()
+        .await;
+    assert!(removed.status < 300, "{}", removed.text());
+    assert_eq!(app.create(ADMIN, &seed_body()).await.status, 200);
+
+    // Conditions that hold without a string to look for: a boolean, a member's presence.
+    add(json!({"name": "by-flag", "match": {"body": [
+        {"path": "sandbox", "equals": true}]},
+        "steps": [{"status": 503}], "after": "repeat"}))
+    .await;
+    let mut sandbox = seed_body();
+    sandbox["sandbox"] = json!(true);
+    app.create(ADMIN, &sandbox)
+        .await
+        .assert_error(503, "SERVICE_001");
+    add(json!({"name": "by-presence", "match": {"body": [
+        {"path": "brand.compliance.notes", "exists": false}]},
+        "steps": [{"status": 500}], "after": "repeat"}))
+    .await;
+    let mut no_notes = seed_body();
+    no_notes["brand"]["compliance"]
+        .as_object_mut()
+        .unwrap()
+        .remove("notes");
+    app.create(ADMIN, &no_notes)
+        .await
+        .assert_error(500, "INTERNAL_001");
+    assert_eq!(app.create(ADMIN, &seed_body()).await.status, 200);
+}
