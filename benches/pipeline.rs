@@ -1,5 +1,6 @@
 //! In-process micro-benchmarks of the request pipeline, without sockets: parse, validate,
-//! render, fingerprint, journal redaction, and whole requests through `pipeline::handle`.
+//! the one pass that does both for a create body, render, fingerprint, journal redaction,
+//! and whole requests through `pipeline::handle`.
 //! A regression in the mock's own work shows here even when the network figures are noisy.
 //!
 //! Run with `cargo bench --bench pipeline` (add a name to run one group, e.g. `-- handle`).
@@ -13,7 +14,7 @@ use sent_mock::directory::Organization;
 use sent_mock::idempotency::{self, RawPrint};
 use sent_mock::ids::Ids;
 use sent_mock::pipeline::{self, Context};
-use sent_mock::profiles::create;
+use sent_mock::profiles::{create, one_pass};
 use sent_mock::request::Request;
 use sent_mock::state::App;
 use sent_mock::{journal, json, response, Config};
@@ -45,6 +46,9 @@ fn stages(c: &mut Criterion) {
     });
     group.bench_function("validate", |b| {
         b.iter(|| create::validate(black_box(&doc), now).unwrap())
+    });
+    group.bench_function("one-pass", |b| {
+        b.iter(|| one_pass::read(black_box(&body), now, |_| false).unwrap())
     });
     group.bench_function("build+render", |b| {
         b.iter(|| {
