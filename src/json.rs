@@ -592,7 +592,7 @@ pub(crate) fn is_plain(bytes: &[u8]) -> bool {
 /// what stopped the scan (an escape, a control character, the end of the bytes). `start` is
 /// at most `bytes.len()`.
 #[inline(always)]
-pub fn plain_string_end(bytes: &[u8], start: usize) -> Result<usize, usize> {
+pub(crate) fn plain_string_end(bytes: &[u8], start: usize) -> Result<usize, usize> {
     let mut at = start;
     // Eight bytes per step while they last; string bodies are most of a request's bytes.
     while let Some(chunk) = bytes[at..].first_chunk::<8>() {

@@ -80,13 +80,6 @@ impl<'r> Body<'r> {
         }
     }
 
-    fn into_document(self) -> Option<Json<'r>> {
-        match self {
-            Body::Document(doc) => Some(doc),
-            Body::Create(_) => None,
-        }
-    }
-
     /// What scenarios' body conditions see of it.
     fn view(&self) -> BodyView<'_, 'r> {
         match self {
@@ -483,21 +476,21 @@ fn endpoint(
                 &app.ids,
                 caller,
                 id,
-                &body
-                    .and_then(Body::into_document)
+                body.as_ref()
+                    .and_then(Body::document)
                     .ok_or_else(body::missing)?,
             )
         }
         Route::DeleteProfile(id) => {
             let id = id.require()?;
-            let input = delete::validate(body.and_then(Body::into_document).as_ref())?;
+            let input = delete::validate(body.as_ref().and_then(Body::document))?;
             delete::execute(ctx, profiles, caller, id, input)
         }
         Route::CompleteProfile(id) => {
             let id = id.require()?;
             let input = complete::validate(
-                &body
-                    .and_then(Body::into_document)
+                body.as_ref()
+                    .and_then(Body::document)
                     .ok_or_else(body::missing)?,
             )?;
             let (reply, callback) = complete::execute(ctx, profiles, caller, id, input)?;

@@ -177,7 +177,7 @@ impl Screen {
 }
 
 /// The scenarios in their order of precedence, and their screen.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Library {
     list: Arc<Vec<Arc<Scenario>>>,
     screen: Screen,
@@ -192,7 +192,7 @@ impl Library {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Scenarios {
     /// Read by every request and replaced only through the control API, so readers take a
     /// read lock just long enough to clone the `Arc` of the current list, or to read a create
