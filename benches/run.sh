@@ -66,22 +66,6 @@ page_cost() {
 }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-start_server() { # command...
-  taskset -c 0 "$@" >/dev/null 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.01
-  done
-  echo "server did not start: $*"; exit 1
-}
-
-stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-
 # target, connections, wrk script, path, environment for wrk, server command...
 measure() {
   local name="$1" conns="$2" script="$3" path="$4" load_env="$5"
