@@ -7,8 +7,9 @@
 # Every create keeps what it answered (~2.9 KB), so a 10-second run of run.sh grows the heap by
 # ~2 GB. On a VM whose guest hands freed memory back to its host (virtio-balloon free page
 # reporting), a page the host has taken back must be backed again at its first touch: the
-# segments show at what size that begins, and what it adds. The guest's reporting settings, if
-# its kernel has them, are printed first.
+# segments show at what size that begins, and what it adds; then page-cost.py grows a plain
+# process by 256 MiB at a time, for the same curve without the mock. The guest's reporting
+# settings, if its kernel has them, are printed first.
 #
 # Environment: SEGMENT (3s), SEGMENTS (6), SHARED (the shared folder, default ../shared).
 set -euo pipefail
@@ -57,3 +58,6 @@ start_server "$mock" --port "$port" --idempotency-capacity 100000000
 for i in $(seq 1 "$SEGMENTS"); do
   segment "fresh $i" "$here/fresh-keys.lua" "API_KEY=$ADMIN IDEM=unique POST_LUA=$bench/post.lua"
 done
+stop_server
+echo "== the same growth in a process that only touches memory (page-cost.py), on CPU 0"
+SEGMENTS=10 taskset -c 0 "$here/page-cost.py"

@@ -11,6 +11,10 @@ figure before and after its runs so that the create rows can be read with it.
 Maps SIZE_MIB (default 256) of private anonymous memory, writes one byte per 4 KiB page, then
 does it again: the first pass pays the faults, the second only the loop, so their difference
 over the pages is one fault's cost. Run it pinned where the server ran (run.sh: CPU 0).
+
+With SEGMENTS=N it maps N times SIZE_MIB instead and prints each SIZE_MIB's first touch in
+turn (the loop's own cost, ~0.05 us a page, included): how the cost moves as a process grows,
+whatever the process (growth.sh shows the same for the mock).
 """
 import mmap
 import os
@@ -19,6 +23,19 @@ import time
 
 PAGE = 4096
 size = int(os.environ.get("SIZE_MIB", "256")) << 20
+segments = int(os.environ.get("SEGMENTS", "0"))
+
+if segments:
+    grown = mmap.mmap(-1, size * segments, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    for segment in range(segments):
+        start = time.perf_counter()
+        for offset in range(segment * size, (segment + 1) * size, PAGE):
+            grown[offset] = 1
+        took = time.perf_counter() - start
+        print(f"page_cost segment_mib={(segment + 1) * (size >> 20)} "
+              f"first_touch_us={took / (size // PAGE) * 1e6:.2f}")
+    sys.exit(0)
+
 memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 
 
