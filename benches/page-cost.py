@@ -25,29 +25,26 @@ PAGE = 4096
 size = int(os.environ.get("SIZE_MIB", "256")) << 20
 segments = int(os.environ.get("SEGMENTS", "0"))
 
+
+def touch(memory, start, end, value):
+    """Writes `value` into each page from `start` to `end`; the seconds it took."""
+    began = time.perf_counter()
+    for offset in range(start, end, PAGE):
+        memory[offset] = value
+    return time.perf_counter() - began
+
+
 if segments:
     grown = mmap.mmap(-1, size * segments, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     for segment in range(segments):
-        start = time.perf_counter()
-        for offset in range(segment * size, (segment + 1) * size, PAGE):
-            grown[offset] = 1
-        took = time.perf_counter() - start
+        took = touch(grown, segment * size, (segment + 1) * size, 1)
         print(f"page_cost segment_mib={(segment + 1) * (size >> 20)} "
               f"first_touch_us={took / (size // PAGE) * 1e6:.2f}")
     sys.exit(0)
 
 memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-
-
-def touch(value):
-    start = time.perf_counter()
-    for offset in range(0, size, PAGE):
-        memory[offset] = value
-    return time.perf_counter() - start
-
-
-first = touch(1)
-again = touch(2)
+first = touch(memory, 0, size, 1)
+again = touch(memory, 0, size, 2)
 pages = size // PAGE
 print(f"page_cost first_touch_us={(first - again) / pages * 1e6:.2f} "
       f"loop_us={again / pages * 1e6:.2f} pages={pages}")
